@@ -1,0 +1,47 @@
+/**
+ * Request bodies the way Glance reads them (spec section 2.2): the Content-Type is not checked,
+ * a body is present when Content-Length > 0 (or, for POST/PUT/PATCH, with a chunked transfer),
+ * and bad JSON has its own texts. Bodies are read raw (bounded) and parsed here.
+ */
+import express, { type Request, type RequestHandler } from 'express';
+import { BadRequestError } from '../errors.ts';
+
+/** Largest JSON document accepted on any route; image data goes through the upload route instead. */
+export const MAX_JSON_BODY_BYTES = 1024 * 1024;
+
+/** Reads any body as bytes, whatever its Content-Type, so that Glance's rules can be applied. */
+export const rawBody: RequestHandler = express.raw({ type: () => true, limit: MAX_JSON_BODY_BYTES });
+
+export function hasBody(req: Request): boolean {
+  const length = Number(req.get('content-length') ?? '0');
+  if (length > 0) return true;
+  const transfer = req.get('transfer-encoding')?.toLowerCase();
+  return ['POST', 'PUT', 'PATCH'].includes(req.method)
+    && transfer !== undefined
+    && ['chunked', 'compress', 'deflate', 'gzip', 'identity'].includes(transfer);
+}
+
+/** GET and DELETE on Glance's resources refuse a body. */
+export const refuseBody: RequestHandler = (req, _res, next) => {
+  if (hasBody(req)) throw new BadRequestError('A body is not expected with this request.');
+  next();
+};
+
+/**
+ * The parsed JSON body of a POST/PUT/PATCH: an object or an array. Throws Glance's 400s for a
+ * missing body, malformed JSON, and a top-level scalar.
+ */
+export function jsonBodyOf(req: Request): unknown {
+  const raw: unknown = req.body;
+  if (!hasBody(req) || !Buffer.isBuffer(raw)) throw new BadRequestError('Body expected in request.');
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new BadRequestError('Malformed JSON in request body.');
+  }
+  if (value === null || typeof value !== 'object') {
+    throw new BadRequestError('Unexpected body type. Expected list/dict.');
+  }
+  return value;
+}

@@ -1,0 +1,93 @@
+/**
+ * The process entry point, and the only module that reads the environment, listens, or handles
+ * signals. Usage: glance-share [--config FILE] (or GLANCE_SHARE_CONFIG=FILE); HOST and PORT
+ * override the listen address.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.ts';
+import { systemClock } from './clock.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { DEMO_PASSWORD, demoIdentity } from './demo-identity.ts';
+import { createLogger } from './logger.ts';
+import { createDb } from './store/db.ts';
+import { migrateLatest } from './store/migrate.ts';
+import { createValidator } from './validation.ts';
+
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { config: { type: 'string' } }, allowPositionals: false });
+  const configPath = values.config ?? process.env['GLANCE_SHARE_CONFIG'];
+  const validator = createValidator(join(projectRoot, 'schemas'));
+
+  let file: Record<string, unknown> = {};
+  let usingDemo = false;
+  if (configPath !== undefined && configPath !== '') {
+    try {
+      file = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    } catch (error) {
+      throw new ConfigError([`${configPath}: ${(error as Error).message}`]);
+    }
+  } else {
+    file = { auth: await demoIdentity() };
+    usingDemo = true;
+  }
+  const config = loadConfig({
+    file,
+    baseDir: configPath ? dirname(resolve(configPath)) : process.cwd(),
+    env: { HOST: process.env['HOST'], PORT: process.env['PORT'] },
+    check: (data) => validator.check('config.json', data),
+  });
+
+  const logger = createLogger(config.logLevel);
+  const db = createDb(config.database);
+  if (config.migrateOnStart) await migrateLatest(db);
+  const app = createApp({ config, db, logger, clock: systemClock, validator });
+
+  const server = app.listen(config.port, config.host);
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('listening', resolveListen);
+    server.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  logger.info({ host: config.host, port, publicUrl: config.publicUrl, database: config.database.client, auth: config.auth.mode }, 'glance-share listening');
+  if (usingDemo) printDemoHelp(config.publicUrl);
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    server.close(() => {
+      db.destroy().finally(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(1), 30_000).unref();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+function printDemoHelp(publicUrl: string): void {
+  process.stdout.write(`
+glance-share is running with its demo identity (no --config given).
+Projects proj-a, proj-b, proj-c with users alice, bob, carol, and admin/admin; every password is "${DEMO_PASSWORD}".
+Point the openstack client at it:
+
+  export OS_AUTH_URL=${publicUrl}/identity/v3 OS_IDENTITY_API_VERSION=3
+  export OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default
+  export OS_USERNAME=alice OS_PROJECT_NAME=proj-a OS_PASSWORD=${DEMO_PASSWORD}
+  openstack image create --disk-format raw --container-format bare --file /etc/hostname demo-image
+  openstack image add project demo-image proj-b
+
+`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof ConfigError ? error.message : (error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,23 @@
+/**
+ * Migrations come from a static list rather than a directory scan, so they work the same from
+ * `src/` under tsx and from the compiled `dist/`.
+ */
+import type { Knex } from 'knex';
+import type { Db } from './db.ts';
+import * as initial from './migrations/0001-initial.ts';
+
+const MIGRATIONS: ReadonlyArray<[string, Knex.Migration]> = [['0001-initial', initial]];
+
+const source: Knex.MigrationSource<Knex.Migration> = {
+  getMigrations: async () => MIGRATIONS.map(([, migration]) => migration),
+  getMigrationName: (migration) => MIGRATIONS.find(([, m]) => m === migration)![0],
+  getMigration: async (migration) => migration,
+};
+
+export async function migrateLatest(db: Db): Promise<void> {
+  await db.migrate.latest({ migrationSource: source });
+}
+
+export async function migrateRollbackAll(db: Db): Promise<void> {
+  await db.migrate.rollback({ migrationSource: source }, true);
+}
