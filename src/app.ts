@@ -2,17 +2,31 @@
  * The app factory: wires stores → services → routers from plain dependencies, registers the
  * single error handler last, and never listens (server.ts does).
  */
-import express, { type Express } from 'express';
+import { join } from 'node:path';
+import express, { Router, type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Db } from './store/db.ts';
 import type { Validator } from './validation.ts';
+import { accessLog } from './http/access-log.ts';
+import { createAuthenticateMiddleware } from './http/authenticate.ts';
 import { createErrorHandler, notFoundHandler } from './http/error-handler.ts';
 import { createHealthRouter } from './http/health.ts';
+import { createIdentityRouter } from './http/identity-router.ts';
+import { createIdentityService } from './services/identity-service.ts';
+import { createTokenStore } from './store/token-store.ts';
 import { requestIdMiddleware } from './http/request-id.ts';
-import { accessLog } from './http/access-log.ts';
+import { createSchemasRouter } from './http/schemas-router.ts';
+import { createV2RootRouter } from './http/v2-root.ts';
 import { createVersionsRouter } from './http/versions.ts';
+import { createMembersRouter } from './http/members-router.ts';
+import { createMemberService } from './services/member-service.ts';
+import { createImageStore } from './store/image-store.ts';
+import { createImagesRouter } from './http/images-router.ts';
+import { createImageService } from './services/image-service.ts';
+import { createImageFileStore } from './store/image-files.ts';
+import { createMemberStore } from './store/member-store.ts';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -20,18 +34,58 @@ export interface AppDeps {
   logger: Logger;
   clock: Clock;
   validator: Validator;
+  /** Where schemas/ lives; defaults to the project's own. */
+  schemaDir?: string;
 }
+
+const defaultSchemaDir = join(import.meta.dirname, '..', 'schemas');
 
 export function createApp(deps: AppDeps): Express {
   const { config, db, logger } = deps;
+  const schemaDir = deps.schemaDir ?? defaultSchemaDir;
+
+  // Stores and services. The image store is shared by the image and member services.
+  const imageStore = createImageStore(db);
+  const members = createMemberService({
+    images: imageStore,
+    members: createMemberStore(db),
+    clock: deps.clock,
+    policyMode: config.policy.mode,
+    limits: config.memberLimits,
+  });
+  // The built-in identity is built in every mode: /v2 authenticates through it unless headers are trusted.
+  const identity = createIdentityService({ config: config.auth, tokens: createTokenStore(db), clock: deps.clock, logger });
+
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-
   app.use(requestIdMiddleware(logger));
   app.use(accessLog);
   app.use(createHealthRouter({ isDatabaseUp: () => db.raw('select 1').then(() => true, () => false) }));
+  if (config.auth.mode === 'builtin') {
+    app.use('/identity', createIdentityRouter({ identity, validator: deps.validator, publicUrl: config.publicUrl, region: config.auth.region }));
+  }
   app.use(createVersionsRouter({ publicUrl: config.publicUrl, ownPrefixes: ['healthcheck', 'identity'] }));
+
+  // Strict routing: Glance answers a trailing slash with 404.
+  const v2 = Router({ strict: true });
+  v2.use(createAuthenticateMiddleware({ mode: config.auth.mode, tokens: identity }));
+  v2.use(createV2RootRouter());
+  v2.use(createSchemasRouter({ glanceSchemaDir: join(schemaDir, 'glance') }));
+  v2.use(createImagesRouter({
+    service: createImageService({
+      store: imageStore,
+      files: createImageFileStore(config.images.storeDir),
+      clock: deps.clock,
+      policyMode: config.policy.mode,
+      maxUploadBytes: config.images.maxUploadBytes,
+    }),
+    validator: deps.validator,
+    glanceSchemaDir: join(schemaDir, 'glance'),
+    publicUrl: config.publicUrl,
+  }));
+  v2.use(createMembersRouter({ members, validator: deps.validator }));
+  app.use('/v2', v2);
 
   app.use(notFoundHandler);
   app.use(createErrorHandler(logger));

@@ -47,3 +47,8 @@ export interface Member {
   createdAt: string;
   updatedAt: string;
 }
+
+/** Turns a token into the caller it stands for; undefined when it is unknown, expired or revoked. */
+export interface TokenAuthenticator {
+  authenticateToken(token: string): Promise<Caller | undefined>;
+}

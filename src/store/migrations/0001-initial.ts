@@ -32,11 +32,14 @@ export async function up(knex: Knex): Promise<void> {
     t.string('image_id', 36).notNullable().references('id').inTable('images').onDelete('CASCADE');
     t.string('name', 255).notNullable();
     t.text('value').notNullable();
+    // Glance lists extra properties in the order they were first set.
+    t.integer('position').notNullable().defaultTo(0);
     t.primary(['image_id', 'name']);
   });
   await knex.schema.createTable('image_tags', (t) => {
     t.string('image_id', 36).notNullable().references('id').inTable('images').onDelete('CASCADE');
     t.string('value', 255).notNullable();
+    t.integer('position').notNullable().defaultTo(0);
     t.primary(['image_id', 'value']);
   });
   await knex.schema.createTable('image_members', (t) => {
@@ -58,6 +61,8 @@ export async function up(knex: Knex): Promise<void> {
     t.string('project_id', 255).notNullable();
     t.string('methods', 255).notNullable();
     t.string('audit_id', 64).notNullable();
+    // The audit id of the token this one was re-issued from (Keystone's audit chain), if any.
+    t.string('parent_audit_id', 64).nullable();
     t.string('issued_at', 32).notNullable();
     t.string('expires_at', 32).notNullable();
     t.index(['expires_at'], 'tokens_expires_at_idx');

@@ -1,0 +1,40 @@
+/**
+ * Establishes the caller for every `/v2` request, or answers webob's 401.
+ * - builtin: `X-Auth-Token` is validated by the identity service (never trusted as is).
+ * - trusted-headers: the identity headers keystonemiddleware sets. Only for deployments where a
+ *   trusted proxy validates tokens and strips these headers from client requests; anyone who can
+ *   reach the service directly could otherwise claim any project.
+ */
+import type { Request, RequestHandler } from 'express';
+import type { AuthMode } from '../config.ts';
+import { UnauthorizedError } from '../errors.ts';
+import type { Caller, TokenAuthenticator } from '../services/types.ts';
+import { setCaller } from './caller.ts';
+
+export function parseRoles(header: string | undefined): string[] {
+  if (header === undefined) return [];
+  return header.split(',').map((role) => role.trim().toLowerCase()).filter((role) => role !== '');
+}
+
+function callerFromTrustedHeaders(req: Request): Caller | undefined {
+  if (req.get('x-identity-status') !== 'Confirmed') return undefined;
+  const projectId = req.get('x-project-id') ?? req.get('x-tenant-id');
+  if (projectId === undefined || projectId === '') return undefined;
+  const roles = parseRoles(req.get('x-roles'));
+  return { projectId, userId: req.get('x-user-id'), roles, isAdmin: roles.includes('admin') };
+}
+
+export function createAuthenticateMiddleware(deps: { mode: AuthMode; tokens: TokenAuthenticator }): RequestHandler {
+  return async (req, res, next) => {
+    let caller: Caller | undefined;
+    if (deps.mode === 'trusted-headers') {
+      caller = callerFromTrustedHeaders(req);
+    } else {
+      const token = req.get('x-auth-token');
+      if (token !== undefined && token !== '') caller = await deps.tokens.authenticateToken(token);
+    }
+    if (caller === undefined) throw new UnauthorizedError();
+    setCaller(res, caller);
+    next();
+  };
+}

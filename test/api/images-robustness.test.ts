@@ -1,0 +1,81 @@
+/**
+ * Nothing a client sends to the image routes may produce a 500: weird ids, huge names, wrong JSON
+ * types, malformed JSON, arrays where objects belong, odd query strings.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { buildApp, type TestApp } from '../helpers/build-app.ts';
+import { OWNER, makeImage } from '../helpers/fixtures.ts';
+
+const PATCH_TYPE = 'application/openstack-images-v2.1-json-patch';
+
+const WEIRD_IDS = [
+  'x', '%00', '%E2%82%AC', '%ZZ', 'a%2Fb', '..', '%2E%2E', ' ', '%20', 'null', 'undefined', '__proto__', 'constructor',
+  '0'.repeat(36), 'ÿ'.repeat(10), encodeURIComponent('😀'.repeat(20)), 'x'.repeat(10000),
+];
+
+const WEIRD_BODIES = [
+  '', '{', '}', '[', 'nul', 'null', 'true', '1', '"s"', '[]', '{}', '[[]]', '[{}]', '[null]', '{"a":', '\u0000',
+  JSON.stringify({ name: 'x'.repeat(100000) }), JSON.stringify({ tags: Array(1000).fill('t') }), JSON.stringify({ name: { $ne: 1 } }),
+  JSON.stringify({ min_ram: 1e308 }), JSON.stringify({ min_ram: -0 }), JSON.stringify({ id: '../../etc/passwd' }),
+  JSON.stringify([{ op: 'add', path: '/__proto__', value: 'x' }]), JSON.stringify([{ op: 'add', path: '/constructor', value: 'x' }]),
+  JSON.stringify([{ op: 'add', path: ['/name'], value: 'x' }]), JSON.stringify([{ op: ['add'], path: '/name', value: 'x' }]),
+  JSON.stringify([{ op: 'add', path: '/tags', value: [null] }]), JSON.stringify([{ op: 'add', path: '/locations/0', value: 5 }]),
+  JSON.stringify([{ op: 'remove', path: '/locations/x' }]), JSON.stringify([{ op: 'add', path: '/', value: {} }]),
+  JSON.stringify({ __proto__: { polluted: 'yes' } }), '{"__proto__": {"polluted": "yes"}}', '{"constructor": {"prototype": {"x": 1}}}',
+];
+
+const WEIRD_QUERIES = [
+  'limit=99999999999999999999999', 'limit=1e3', 'limit=%00', 'marker=%00', 'marker=', 'sort_key=', 'sort_dir=',
+  'sort=', 'sort=,', 'sort=name:', 'sort=:asc', 'name=in:', 'name=in:,,,', 'name=in:"', 'name=%00', 'size_min=-1', 'size_max=1e3',
+  'created_at=gt:', 'created_at=gt:2020-13-45T99:99:99Z', 'updated_at=2020-01-01', 'tag=', 'tag=%00', '%=%', 'a[b]=c', 'a[]=1&a[]=2',
+  'owner[x]=1', 'visibility[]=public', 'member_status[a]=b', 'limit[]=1', 'os_hidden[]=true', 'protected=TRUE', 'min_ram=abc',
+  'id=in:' + 'x,'.repeat(2000), `name=${'n'.repeat(5000)}`, 'checksum=%FF%FE', 'deleted=true',
+];
+
+describe('image routes never answer 500 to bad input', () => {
+  let t: TestApp;
+  let imageId: string;
+  before(async () => {
+    t = await buildApp({ auth: { mode: 'trusted-headers' } });
+    imageId = (await makeImage(t)).id;
+  });
+  after(() => t.close());
+
+  const expectNo500 = (res: { status: number; text: string }, what: string): void => {
+    assert.ok(res.status < 500, `${what} → ${res.status} ${res.text.slice(0, 200)}`);
+  };
+
+  it('weird image ids on every route answer 4xx', async () => {
+    for (const id of WEIRD_IDS) {
+      for (const path of [`/v2/images/${id}`, `/v2/images/${id}/file`]) {
+        expectNo500(await t.request.get(path).set(OWNER), `GET ${path}`);
+        expectNo500(await t.request.delete(path).set(OWNER), `DELETE ${path}`);
+      }
+      expectNo500(await t.request.patch(`/v2/images/${id}`).set(OWNER).set('Content-Type', PATCH_TYPE).send('[]'), `PATCH ${id}`);
+      expectNo500(await t.request.put(`/v2/images/${id}/file`).set(OWNER).set('Content-Type', 'application/octet-stream').send('x'), `PUT ${id}`);
+    }
+  });
+
+  it('weird bodies on create and patch answer 4xx (or 201 where valid)', async () => {
+    for (const body of WEIRD_BODIES) {
+      const created = await t.request.post('/v2/images').set(OWNER).set('Content-Type', 'application/json').send(body);
+      expectNo500(created, `POST ${body.slice(0, 60)}`);
+      const patched = await t.request.patch(`/v2/images/${imageId}`).set(OWNER).set('Content-Type', PATCH_TYPE).send(body);
+      expectNo500(patched, `PATCH ${body.slice(0, 60)}`);
+    }
+    assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+  });
+
+  it('weird query strings on the list answer 200 or 400', async () => {
+    for (const query of WEIRD_QUERIES) {
+      const res = await t.request.get(`/v2/images?${query}`).set(OWNER);
+      assert.ok(res.status === 200 || res.status === 400, `${query.slice(0, 60)} → ${res.status} ${res.text.slice(0, 200)}`);
+    }
+  });
+
+  it('a body far over the JSON limit is refused without a 500', async () => {
+    const res = await t.request.post('/v2/images').set(OWNER).set('Content-Type', 'application/json').send(`{"name": "${'x'.repeat(2 * 1024 * 1024)}"}`);
+    expectNo500(res, 'huge body');
+  });
+});
