@@ -130,6 +130,19 @@ describe('member details', () => {
     assert.ok(json.text.startsWith('{"message": "caf\\u00e9 not found'), json.text);
   });
 
+  it('a huge body is refused with 413 in Glance\'s error format, and the service keeps answering', async () => {
+    const image = await makeImage(t);
+    const url = `/v2/images/${image.id}/members`;
+    const huge = JSON.stringify({ member: 'x'.repeat(2 * 1024 * 1024) });
+    const res = await t.request.post(url).set(OWNER).set('Content-Type', 'application/json').send(huge);
+    assert.equal(res.status, 413);
+    assert.equal(res.body.title, 'Request Entity Too Large');
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const nested = await t.request.put(`${url}/p`).set(OWNER).set('Content-Type', 'application/json').send(deep);
+    assert.equal(nested.status, 400);
+    await t.request.get(url).set(OWNER).expect(200);
+  });
+
   it('stray query parameters are ignored (openstacksdk find_member sends ?image_id=)', async () => {
     const image = await makeImage(t);
     await t.request.post(`/v2/images/${image.id}/members`).set(OWNER).send({ member: 'p-member' }).expect(200);
