@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs the real OpenStack peers the end-to-end suites run against, from Debian's packages:
+# Installs what the suites beyond the fast one run against, from Debian's packages: PostgreSQL,
 # Tempest, the openstack/glance clients and openstacksdk, Glance 25.1 (the parity oracle) and
 # Keystone 22. Idempotent; needs root (or sudo) and apt.
 set -euo pipefail
-packages=(tempest python3-openstackclient python3-glanceclient python3-openstacksdk glance-api python3-keystone)
+packages=(postgresql tempest python3-openstackclient python3-glanceclient python3-openstacksdk glance-api python3-keystone)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

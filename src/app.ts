@@ -15,8 +15,10 @@ import { createErrorHandler, notFoundHandler } from './http/error-handler.ts';
 import { createHealthRouter } from './http/health.ts';
 import { createIdentityRouter } from './http/identity-router.ts';
 import { createIdentityService } from './services/identity-service.ts';
+import { createKeystoneAuthenticator } from './services/keystone-authenticator.ts';
 import { createTokenStore } from './store/token-store.ts';
 import { requestIdMiddleware } from './http/request-id.ts';
+import { refuseNulInUrl } from './http/request-guards.ts';
 import { createSchemasRouter } from './http/schemas-router.ts';
 import { createV2RootRouter } from './http/v2-root.ts';
 import { createVersionsRouter } from './http/versions.ts';
@@ -27,6 +29,7 @@ import { createImagesRouter } from './http/images-router.ts';
 import { createImageService } from './services/image-service.ts';
 import { createImageFileStore } from './store/image-files.ts';
 import { createMemberStore } from './store/member-store.ts';
+import { isDatabaseUnavailable } from './store/sql-errors.ts';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -61,6 +64,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.use(requestIdMiddleware(logger));
   app.use(accessLog);
+  app.use(refuseNulInUrl);
   app.use(createHealthRouter({ isDatabaseUp: () => db.raw('select 1').then(() => true, () => false) }));
   if (config.auth.mode === 'builtin') {
     app.use('/identity', createIdentityRouter({ identity, validator: deps.validator, publicUrl: config.publicUrl, region: config.auth.region }));
@@ -69,8 +73,11 @@ export function createApp(deps: AppDeps): Express {
 
   // Strict routing: Glance answers a trailing slash with 404.
   const v2 = Router({ strict: true });
-  v2.use(createAuthenticateMiddleware({ mode: config.auth.mode, tokens: identity }));
-  v2.use(createV2RootRouter());
+  // keystone mode: tokens are validated by the configured Keystone instead of the built-in identity.
+  const keystone = config.auth.mode === 'keystone' ? config.auth.keystone : undefined;
+  const tokens = keystone === undefined ? identity : createKeystoneAuthenticator({ config: keystone, clock: deps.clock, logger });
+  v2.use(createAuthenticateMiddleware({ mode: config.auth.mode, tokens, ...(keystone === undefined ? {} : { keystoneUrl: keystone.url }) }));
+  v2.use(createV2RootRouter({ publicUrl: config.publicUrl }));
   v2.use(createSchemasRouter({ glanceSchemaDir: join(schemaDir, 'glance') }));
   v2.use(createImagesRouter({
     service: createImageService({
@@ -88,6 +95,6 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v2', v2);
 
   app.use(notFoundHandler);
-  app.use(createErrorHandler(logger));
+  app.use(createErrorHandler(logger, { isDatabaseUnavailable }));
   return app;
 }

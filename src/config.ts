@@ -6,7 +6,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 
 export type PolicyMode = 'new-defaults' | 'legacy';
-export type AuthMode = 'builtin' | 'trusted-headers';
+export type AuthMode = 'builtin' | 'trusted-headers' | 'keystone';
 
 export interface MemberLimitRule { property: string; values: string[]; limit: number }
 export interface MemberLimitsConfig { default: number; rules: MemberLimitRule[] }
@@ -25,7 +25,24 @@ export interface IdentityConfig {
   roleAssignments: RoleAssignmentConfig[];
 }
 
-export interface AuthConfig extends IdentityConfig { mode: AuthMode }
+/** A real Keystone v3 that validates tokens (auth.mode keystone); see schemas/config.json. */
+export interface KeystoneConfig {
+  /** Keystone v3 base URL without a trailing slash, e.g. http://127.0.0.1:5000/v3. */
+  url: string;
+  username: string;
+  password: string;
+  userDomainName: string;
+  projectName: string;
+  projectDomainName: string;
+  cacheSeconds: number;
+  timeoutMs: number;
+}
+
+/** In keystone mode the Keystone block is always present, so narrowing on `mode` gives it a type. */
+export type AuthConfig = IdentityConfig & (
+  | { mode: 'builtin' | 'trusted-headers'; keystone?: KeystoneConfig }
+  | { mode: 'keystone'; keystone: KeystoneConfig }
+);
 
 export interface DatabaseConfig {
   client: 'sqlite3' | 'pg';
@@ -81,7 +98,11 @@ export function loadConfig({ file, baseDir, env, check }: LoadConfigOptions): Re
   if (problems.length > 0) throw new ConfigError(problems);
 
   // The schema has filled every default; only derived values remain.
-  const config = raw as unknown as Config & { database: Partial<DatabaseConfig>; images: Partial<Config['images']>; auth: Partial<AuthConfig> };
+  const config = raw as unknown as Config & {
+    database: Partial<DatabaseConfig>;
+    images: Partial<Config['images']>;
+    auth: Partial<IdentityConfig> & { mode?: AuthMode; keystone?: KeystoneConfig };
+  };
   const dataDir = resolve(baseDir, config.dataDir);
   const within = (path: string): string => (isAbsolute(path) || path === ':memory:' ? path : resolve(baseDir, path));
   const database: DatabaseConfig = {
@@ -89,8 +110,7 @@ export function loadConfig({ file, baseDir, env, check }: LoadConfigOptions): Re
     client: config.database.client ?? 'sqlite3',
     filename: config.database.filename ? within(config.database.filename) : join(dataDir, 'glance-share.sqlite'),
   };
-  const auth: AuthConfig = {
-    mode: config.auth.mode ?? 'builtin',
+  const identity: IdentityConfig = {
     tokenTtlSeconds: config.auth.tokenTtlSeconds ?? 3600,
     region: config.auth.region ?? 'RegionOne',
     domains: config.auth.domains ?? [],
@@ -98,8 +118,15 @@ export function loadConfig({ file, baseDir, env, check }: LoadConfigOptions): Re
     users: config.auth.users ?? [],
     roleAssignments: config.auth.roleAssignments ?? [],
   };
-  problems.push(...checkIdentityReferences(auth));
-  if (problems.length > 0) throw new ConfigError(problems);
+  problems.push(...checkIdentityReferences(identity));
+  const mode = config.auth.mode ?? 'builtin';
+  const keystone = config.auth.keystone === undefined ? undefined : { ...config.auth.keystone, url: config.auth.keystone.url.replace(/\/+$/, '') };
+  let auth: AuthConfig | undefined;
+  if (mode !== 'keystone') auth = { ...identity, mode, ...(keystone === undefined ? {} : { keystone }) };
+  // The schema already requires the block in keystone mode; this repeats it for the type checker.
+  else if (keystone !== undefined) auth = { ...identity, mode, keystone };
+  else problems.push("/auth: must have required property 'keystone' (auth.mode is keystone)");
+  if (problems.length > 0 || auth === undefined) throw new ConfigError(problems);
 
   const publicUrl = (config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`).replace(/\/+$/, '');
   return deepFreeze({

@@ -1,7 +1,9 @@
 /**
  * The process entry point, and the only module that reads the environment, listens, or handles
- * signals. Usage: glance-share [--config FILE] (or GLANCE_SHARE_CONFIG=FILE); HOST and PORT
- * override the listen address.
+ * signals. Usage:
+ *   glance-share [serve] [--config FILE]   serve the API (GLANCE_SHARE_CONFIG=FILE works too;
+ *                                          HOST and PORT override the listen address)
+ *   glance-share migrate [--config FILE]   bring the database schema up to date, then exit
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -20,7 +22,11 @@ import { createValidator } from './validation.ts';
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { config: { type: 'string' } }, allowPositionals: false });
+  const { values, positionals } = parseArgs({ options: { config: { type: 'string' } }, allowPositionals: true });
+  const command = positionals[0] ?? 'serve';
+  if (!['serve', 'migrate'].includes(command) || positionals.length > 1) {
+    throw new ConfigError([`unknown command ${JSON.stringify(positionals.join(' '))}; use "serve" or "migrate"`]);
+  }
   const configPath = values.config ?? process.env['GLANCE_SHARE_CONFIG'];
   const validator = createValidator(join(projectRoot, 'schemas'));
 
@@ -45,6 +51,14 @@ async function main(): Promise<void> {
 
   const logger = createLogger(config.logLevel);
   const db = createDb(config.database);
+  if (command === 'migrate') {
+    await migrateLatest(db);
+    logger.info({ database: config.database.client }, 'database schema is up to date');
+    await db.destroy();
+    return;
+  }
+  // On PostgreSQL migrations are an explicit step (`npm run migrate`) unless migrateOnStart is
+  // set, so that instances starting together do not race for knex's migration lock.
   if (config.migrateOnStart) await migrateLatest(db);
   const app = createApp({ config, db, logger, clock: systemClock, validator });
 

@@ -5,6 +5,7 @@
  */
 import express, { type Request, type RequestHandler } from 'express';
 import { BadRequestError } from '../errors.ts';
+import { containsNul } from './request-guards.ts';
 
 /** Largest JSON document accepted on any route; image data goes through the upload route instead. */
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
@@ -34,11 +35,16 @@ export const refuseBody: RequestHandler = (req, _res, next) => {
 export function jsonBodyOf(req: Request): unknown {
   const raw: unknown = req.body;
   if (!hasBody(req) || !Buffer.isBuffer(raw)) throw new BadRequestError('Body expected in request.');
+  const text = raw.toString('utf8');
   let value: unknown;
   try {
-    value = JSON.parse(raw.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     throw new BadRequestError('Malformed JSON in request body.');
+  }
+  // The cheap text test first: a NUL can only be in the document as the escape \u0000.
+  if (/\\u0000/i.test(text) && containsNul(value)) {
+    throw new BadRequestError('NUL characters are not allowed in request bodies.');
   }
   if (value === null || typeof value !== 'object') {
     throw new BadRequestError('Unexpected body type. Expected list/dict.');

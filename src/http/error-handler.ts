@@ -5,7 +5,7 @@
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { ApiError, INTERNAL_ERROR_TEXT, MethodNotAllowedError, NotFoundError, statusTitle } from '../errors.ts';
+import { ApiError, INTERNAL_ERROR_TEXT, MethodNotAllowedError, NotFoundError, ServiceUnavailableError, statusTitle } from '../errors.ts';
 import { sendBody, sendJson } from './respond.ts';
 import { negotiateErrorFormat, renderWebobError } from './webob-format.ts';
 
@@ -36,13 +36,20 @@ function toApiError(error: unknown): ApiError | undefined {
   }
 }
 
-export function createErrorHandler(logger: Logger): ErrorRequestHandler {
+export interface ErrorHandlerOptions {
+  /** Recognises a database outage (from the store layer), answered 503 instead of 500. */
+  isDatabaseUnavailable?: (error: unknown) => boolean;
+}
+
+export function createErrorHandler(logger: Logger, options: ErrorHandlerOptions = {}): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) {
       next(error);
       return;
     }
-    const apiError = toApiError(error);
+    const apiError = options.isDatabaseUnavailable?.(error)
+      ? new ServiceUnavailableError('The database is unavailable; try again later.', { cause: error })
+      : toApiError(error);
     const status = apiError?.status ?? 500;
     const message = apiError?.message ?? INTERNAL_ERROR_TEXT;
     const log = (res.locals['log'] as Logger | undefined) ?? logger;

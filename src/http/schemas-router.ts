@@ -11,7 +11,7 @@ import { pythonJson, sendBody } from './respond.ts';
 import { resource } from './routing.ts';
 
 export function createSchemasRouter(options: { glanceSchemaDir: string }): Router {
-  const router = Router();
+  const router = Router({ strict: true });
   for (const file of readdirSync(options.glanceSchemaDir).filter((name) => name.endsWith('.json'))) {
     const body = pythonJson(JSON.parse(readFileSync(join(options.glanceSchemaDir, file), 'utf8')));
     resource(router, `/schemas/${file.slice(0, -'.json'.length)}`, {

@@ -10,7 +10,8 @@ const OFFERS = ['text/html', 'application/json'] as const;
 const MEDIA_RANGE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)\/([!#$%&'*+.^_`|~0-9A-Za-z-]+)$/;
 const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/;
 
-interface MediaRange { type: string; subtype: string; q: number }
+/** `hasParams`: media-type parameters before `q` (webob then matches only offers carrying them). */
+interface MediaRange { type: string; subtype: string; q: number; hasParams: boolean }
 
 /** Parses an Accept header; `undefined` means webob would call it invalid (it then accepts anything). */
 function parseAccept(header: string): MediaRange[] | undefined {
@@ -22,20 +23,25 @@ function parseAccept(header: string): MediaRange[] | undefined {
     const match = MEDIA_RANGE.exec(range);
     if (!match) return undefined;
     let q = 1;
+    let seenQ = false;
+    let hasParams = false;
     for (const param of params) {
       if (param === '') return undefined;
       const eq = param.indexOf('=');
       if (eq <= 0) return undefined;
-      if (param.slice(0, eq).trim().toLowerCase() === 'q') {
+      if (!seenQ && param.slice(0, eq).trim().toLowerCase() === 'q') {
         const value = param.slice(eq + 1).trim();
         if (!QVALUE.test(value)) return undefined;
         q = Number(value);
+        seenQ = true;
+      } else if (!seenQ) {
+        hasParams = true; // parameters after q are accept-extensions, which webob ignores
       }
     }
     const type = match[1]!.toLowerCase();
     const subtype = match[2]!.toLowerCase();
     if (type === '*' && subtype !== '*') return undefined;
-    ranges.push({ type, subtype, q });
+    ranges.push({ type, subtype, q, hasParams });
   }
   return ranges;
 }
@@ -46,6 +52,8 @@ function qualityOf(offer: string, ranges: readonly MediaRange[]): number {
   let best = -1;
   let bestSpecificity = -1;
   for (const range of ranges) {
+    // Our offers carry no parameters, so a range with parameters matches neither of them.
+    if (range.hasParams) continue;
     let specificity: number;
     if (range.type === type && range.subtype === subtype) specificity = 2;
     else if (range.type === type && range.subtype === '*') specificity = 1;

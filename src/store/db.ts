@@ -13,7 +13,9 @@ export function createDb(config: DatabaseConfig): Db {
   if (config.client === 'pg') {
     return knexFactory({
       client: 'pg',
-      connection: config.url ?? '',
+      // Fail fast while the server is down (answered 503) instead of queueing for a minute.
+      connection: { connectionString: config.url ?? '', connectionTimeoutMillis: 5000 },
+      acquireConnectionTimeout: 5000,
       pool: { min: config.pool?.min ?? 0, max: config.pool?.max ?? 10 },
     });
   }

@@ -303,7 +303,7 @@ describe('built-in identity: tokens across restarts', () => {
       const res = await first.request.post('/identity/v3/auth/tokens').send(passwordBody({ id: 'u-off' }, 'secret', { id: 'p-a' }));
       assert.equal(res.status, 201);
       const token = String(res.headers['x-subject-token']);
-      const database = { filename: first.config.database.filename };
+      const database = first.sharedConfig()['database'];
 
       const restarted = await buildApp({ ...(await identityConfig({ offEnabled: true })), database });
       try {

@@ -21,7 +21,7 @@ describe('image writes under concurrency (one SQLite file, several processes)', 
   before(async () => {
     const config = { auth: { mode: 'trusted-headers' } };
     t = await buildApp(config);
-    for (let i = 0; i < 3; i++) servers.push(await startServer({ ...config, dataDir: t.dataDir }, join(t.dataDir, `config-${i}.json`)));
+    for (let i = 0; i < 3; i++) servers.push(await startServer(t.sharedConfig(), join(t.dataDir, `config-${i}.json`)));
     agents = servers.map((server) => supertest(server.url));
   });
   after(async () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Image, MemberStatus } from '../../src/services/types.ts';
-import { buildApp, type TestApp } from '../helpers/build-app.ts';
+import { buildApp, type TestApp, engine } from '../helpers/build-app.ts';
 import { ADMIN, MEMBER, OWNER, as, makeImage, messageOf } from '../helpers/fixtures.ts';
 
 const STRANGER = as('p-stranger');
@@ -320,7 +320,10 @@ describe('GET /v2/images: pagination, sorting, filters and errors', () => {
       limit: 25,
     }).toSQL();
     assert.doesNotMatch(compiled.sql, /offset/i);
-    assert.match(compiled.sql, /exists \(select 1 from `image_members` as `m` where m\.image_id = i\.id/);
+    assert.match(compiled.sql, /exists \(select 1 from [`"]image_members[`"] as [`"]m[`"] where m\.image_id = i\.id/);
+    // The plan check is SQLite's (its planner is deterministic on tiny tables); PostgreSQL picks
+    // sequential scans for a handful of rows, so its plans are measured by the benchmarks instead.
+    if (engine === 'pg') return;
     const plan = (await t.db.raw(`explain query plan ${compiled.sql}`, compiled.bindings as never)) as Array<{ detail: string }>;
     const details = plan.map((row) => row.detail).join('\n');
     // The page is read in index order (no sort of all visible images) and each membership test is a key lookup.

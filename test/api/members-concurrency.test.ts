@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
 import supertest from 'supertest';
-import { buildApp, type TestApp } from '../helpers/build-app.ts';
+import { buildApp, engine, type TestApp } from '../helpers/build-app.ts';
 import { MEMBER, OWNER, makeImage } from '../helpers/fixtures.ts';
 import { startServer, type ServerProcess } from '../helpers/server-process.ts';
 
 const INSTANCES = 3;
 const LIMIT = 10;
 
-describe('members under concurrency (one SQLite file, several processes)', () => {
+describe(`members under concurrency (one ${engine} database, several processes)`, () => {
   let t: TestApp;
   const servers: ServerProcess[] = [];
 
@@ -23,7 +23,7 @@ describe('members under concurrency (one SQLite file, several processes)', () =>
     const config = { auth: { mode: 'trusted-headers' }, memberLimits: { default: LIMIT } };
     t = await buildApp(config);
     for (let i = 0; i < INSTANCES; i += 1) {
-      servers.push(await startServer({ ...config, dataDir: t.dataDir }, join(t.dataDir, `config-${i}.json`)));
+      servers.push(await startServer(t.sharedConfig(), join(t.dataDir, `config-${i}.json`)));
     }
   });
   after(async () => {
@@ -33,7 +33,7 @@ describe('members under concurrency (one SQLite file, several processes)', () =>
 
   const agent = (i: number) => supertest(servers[i % servers.length]!.url);
 
-  it(`60 simultaneous adds of distinct members: exactly ${LIMIT} succeed, the rest get 413`, async () => {
+  it(`60 simultaneous adds of distinct members: exactly ${LIMIT} succeed, the rest get 413`, async (context) => {
     const image = await makeImage(t);
     const answers = await Promise.all(
       Array.from({ length: 60 }, (_, i) => agent(i).post(`/v2/images/${image.id}/members`).set(OWNER).send({ member: `p-${i}` })),
@@ -43,9 +43,10 @@ describe('members under concurrency (one SQLite file, several processes)', () =>
     assert.equal(statuses.filter((s) => s === 413).length, 60 - LIMIT);
     const rows = await t.db('image_members').where({ image_id: image.id, deleted: false });
     assert.equal(rows.length, LIMIT);
+    context.diagnostic(`${engine}: 60 distinct adds over ${INSTANCES} processes, limit ${LIMIT}: ${statuses.filter((s) => s === 200).length} × 200, ${statuses.filter((s) => s === 413).length} × 413, ${rows.length} rows`);
   });
 
-  it('30 simultaneous adds of the same member: one 200, the rest 409, one row', async () => {
+  it('30 simultaneous adds of the same member: one 200, the rest 409, one row', async (context) => {
     const image = await makeImage(t);
     const answers = await Promise.all(
       Array.from({ length: 30 }, (_, i) => agent(i).post(`/v2/images/${image.id}/members`).set(OWNER).send({ member: 'p-member' })),
@@ -55,6 +56,7 @@ describe('members under concurrency (one SQLite file, several processes)', () =>
     assert.equal(statuses.filter((s) => s === 409).length, 29);
     const rows = await t.db('image_members').where({ image_id: image.id });
     assert.equal(rows.length, 1);
+    context.diagnostic(`${engine}: 30 adds of one member: ${statuses.filter((s) => s === 200).length} × 200, ${statuses.filter((s) => s === 409).length} × 409, ${rows.length} row`);
   });
 
   it('status updates racing a removal: the removed row stays removed', async () => {

@@ -143,6 +143,19 @@ describe('member details', () => {
     await t.request.get(url).set(OWNER).expect(200);
   });
 
+  it('NUL characters in URLs or bodies are a 400 on every engine (PostgreSQL cannot store them)', async () => {
+    const image = await makeImage(t);
+    const url = `/v2/images/${image.id}/members`;
+    const inBody = await t.request.post(url).set(OWNER).set('Content-Type', 'application/json').send('{"member": "a\\u0000b"}');
+    assert.equal(inBody.status, 400);
+    assert.equal(messageOf(inBody.body), 'NUL characters are not allowed in request bodies.');
+    const inPath = await t.request.get(`${url}/a%00b`).set(OWNER);
+    assert.equal(inPath.status, 400);
+    assert.equal(messageOf(inPath.body), 'NUL characters are not allowed in request URLs.');
+    const escapedBackslash = await t.request.post(url).set(OWNER).set('Content-Type', 'application/json').send('{"member": "a\\\\u0000b"}');
+    assert.equal(escapedBackslash.status, 200, 'a literal backslash-u is not a NUL');
+  });
+
   it('stray query parameters are ignored (openstacksdk find_member sends ?image_id=)', async () => {
     const image = await makeImage(t);
     await t.request.post(`/v2/images/${image.id}/members`).set(OWNER).send({ member: 'p-member' }).expect(200);

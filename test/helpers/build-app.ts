@@ -1,13 +1,17 @@
 /**
- * A fresh app per test file: a real SQLite file in a temporary directory, migrated, behind the real
- * app factory. Config overrides go through the same loader and schema as production.
+ * A fresh app per test file: a real SQLite file in a temporary directory or, when TEST_PG_URL is
+ * set, a freshly created PostgreSQL database; migrated, behind the real app factory. Config
+ * overrides go through the same loader and schema as production. One suite, two engines:
+ * `npm test` runs on SQLite, `scripts/with-postgres.sh npm test` on PostgreSQL.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import supertest from 'supertest';
 import type { Express } from 'express';
+import knexFactory from 'knex';
 import { createApp } from '../../src/app.ts';
 import type { Clock } from '../../src/clock.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
@@ -31,6 +35,34 @@ export class TestClock implements Clock {
   advance(seconds: number): void { this.current += seconds * 1000; }
 }
 
+/** The engine the suites run on: PostgreSQL when TEST_PG_URL names a server, else SQLite. */
+export const engine: 'sqlite3' | 'pg' = process.env['TEST_PG_URL'] ? 'pg' : 'sqlite3';
+
+interface TestDatabase {
+  /** The `database` block of the configuration. */
+  config: Record<string, unknown>;
+  drop(): Promise<void>;
+}
+
+/** A uniquely named PostgreSQL database on the TEST_PG_URL server, dropped afterwards. */
+async function createPgDatabase(): Promise<TestDatabase> {
+  const serverUrl = process.env['TEST_PG_URL']!;
+  const name = `gs_test_${randomBytes(6).toString('hex')}`;
+  const admin = knexFactory({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
+  await admin.raw('create database ??', [name]);
+  await admin.destroy();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    config: { client: 'pg', url: url.toString() },
+    async drop() {
+      const again = knexFactory({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
+      await again.raw('drop database if exists ?? with (force)', [name]);
+      await again.destroy();
+    },
+  };
+}
+
 export interface TestApp {
   app: Express;
   request: ReturnType<typeof supertest>;
@@ -38,13 +70,18 @@ export interface TestApp {
   clock: TestClock;
   config: Readonly<Config>;
   dataDir: string;
+  /** Configuration for a server process sharing this test's database and data directory. */
+  sharedConfig(extra?: Record<string, unknown>): Record<string, unknown>;
   close(): Promise<void>;
 }
 
 export async function buildApp(overrides: Record<string, unknown> = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'glance-share-test-'));
+  const database: TestDatabase = engine === 'pg'
+    ? await createPgDatabase()
+    : { config: { filename: join(dataDir, 'glance-share.sqlite') }, drop: async () => {} };
   const config = loadConfig({
-    file: { dataDir, logLevel: 'silent', ...overrides },
+    file: { dataDir, logLevel: 'silent', database: database.config, ...overrides },
     baseDir: dataDir,
     env: {},
     check: (data) => validator().check('config.json', data),
@@ -60,8 +97,10 @@ export async function buildApp(overrides: Record<string, unknown> = {}): Promise
     clock,
     config,
     dataDir,
+    sharedConfig: (extra = {}) => ({ ...overrides, dataDir, database: database.config, migrateOnStart: false, ...extra }),
     async close() {
       await db.destroy();
+      await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -15,11 +15,16 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-export async function startServer(config: Record<string, unknown>, configPath: string): Promise<ServerProcess> {
+export interface StartServerOptions {
+  /** Listen on this port (picked with freePort()) when a peer must know the URL up front; default: any free port. */
+  port?: number;
+}
+
+export async function startServer(config: Record<string, unknown>, configPath: string, options: StartServerOptions = {}): Promise<ServerProcess> {
   writeFileSync(configPath, JSON.stringify({ logLevel: 'info', ...config }));
   const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'src', 'server.ts'), '--config', configPath], {
     cwd: projectRoot,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0' },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(options.port ?? 0) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
