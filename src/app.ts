@@ -13,12 +13,12 @@ import { accessLog } from './http/access-log.ts';
 import { createAuthenticateMiddleware } from './http/authenticate.ts';
 import { createErrorHandler, notFoundHandler } from './http/error-handler.ts';
 import { createHealthRouter } from './http/health.ts';
-import { createIdentityRouter } from './http/identity-router.ts';
+import { createIdentityRouter, keystoneErrorStyle } from './http/identity-router.ts';
 import { createIdentityService } from './services/identity-service.ts';
 import { createKeystoneAuthenticator } from './services/keystone-authenticator.ts';
 import { createTokenStore } from './store/token-store.ts';
 import { requestIdMiddleware } from './http/request-id.ts';
-import { refuseNulInUrl } from './http/request-guards.ts';
+import { refuseLongUrl, refuseNulInUrl } from './http/request-guards.ts';
 import { createSchemasRouter } from './http/schemas-router.ts';
 import { createV2RootRouter } from './http/v2-root.ts';
 import { createVersionsRouter } from './http/versions.ts';
@@ -50,7 +50,6 @@ export function createApp(deps: AppDeps): Express {
   // Stores and services. The image store is shared by the image and member services.
   const imageStore = createImageStore(db);
   const members = createMemberService({
-    images: imageStore,
     members: createMemberStore(db),
     clock: deps.clock,
     policyMode: config.policy.mode,
@@ -62,8 +61,10 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  if (config.auth.mode === 'builtin') app.use('/identity', keystoneErrorStyle);
   app.use(requestIdMiddleware(logger));
   app.use(accessLog);
+  app.use(refuseLongUrl);
   app.use(refuseNulInUrl);
   app.use(createHealthRouter({ isDatabaseUp: () => db.raw('select 1').then(() => true, () => false) }));
   if (config.auth.mode === 'builtin') {
@@ -86,6 +87,7 @@ export function createApp(deps: AppDeps): Express {
       clock: deps.clock,
       policyMode: config.policy.mode,
       maxUploadBytes: config.images.maxUploadBytes,
+      savingTimeoutSeconds: config.images.savingTimeoutSeconds,
     }),
     validator: deps.validator,
     glanceSchemaDir: join(schemaDir, 'glance'),

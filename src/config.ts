@@ -51,6 +51,14 @@ export interface DatabaseConfig {
   pool?: { min?: number; max?: number };
 }
 
+/** Timeouts of the HTTP server (http/http-server.ts); milliseconds, 0 = none. */
+export interface HttpConfig {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  idleTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -60,9 +68,11 @@ export interface Config {
   database: DatabaseConfig;
   migrateOnStart: boolean;
   policy: { mode: PolicyMode };
-  images: { maxUploadBytes: number; storeDir: string };
+  /** savingTimeoutSeconds: see recoverInterruptedUploads (services/image-data.ts). */
+  images: { maxUploadBytes: number; storeDir: string; savingTimeoutSeconds: number };
   memberLimits: MemberLimitsConfig;
   auth: AuthConfig;
+  http: HttpConfig;
 }
 
 export class ConfigError extends Error {
@@ -126,6 +136,10 @@ export function loadConfig({ file, baseDir, env, check }: LoadConfigOptions): Re
   // The schema already requires the block in keystone mode; this repeats it for the type checker.
   else if (keystone !== undefined) auth = { ...identity, mode, keystone };
   else problems.push("/auth: must have required property 'keystone' (auth.mode is keystone)");
+  // Node refuses a request timeout shorter than the headers timeout.
+  if (config.http.requestTimeoutMs > 0 && config.http.requestTimeoutMs < config.http.headersTimeoutMs) {
+    problems.push('/http/requestTimeoutMs: must be 0 (no limit) or at least http.headersTimeoutMs');
+  }
   if (problems.length > 0 || auth === undefined) throw new ConfigError(problems);
 
   const publicUrl = (config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`).replace(/\/+$/, '');
@@ -141,9 +155,11 @@ export function loadConfig({ file, baseDir, env, check }: LoadConfigOptions): Re
     images: {
       maxUploadBytes: config.images.maxUploadBytes ?? 1099511627776,
       storeDir: config.images.storeDir ? within(config.images.storeDir) : join(dataDir, 'images'),
+      savingTimeoutSeconds: config.images.savingTimeoutSeconds ?? 60,
     },
     memberLimits: config.memberLimits,
     auth,
+    http: config.http,
   });
 }
 

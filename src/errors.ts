@@ -37,6 +37,9 @@ export class ConflictError extends ApiError {
 export class RequestEntityTooLargeError extends ApiError {
   constructor(message: string) { super(413, message); }
 }
+export class RequestUriTooLongError extends ApiError {
+  constructor(message: string) { super(414, message); }
+}
 export class UnsupportedMediaTypeError extends ApiError {
   constructor(message: string) { super(415, message); }
 }

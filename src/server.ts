@@ -14,8 +14,12 @@ import { createApp } from './app.ts';
 import { systemClock } from './clock.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { DEMO_PASSWORD, demoIdentity } from './demo-identity.ts';
+import { createHttpServer } from './http/http-server.ts';
 import { createLogger } from './logger.ts';
+import { recoverInterruptedUploads } from './services/image-data.ts';
 import { createDb } from './store/db.ts';
+import { createImageFileStore } from './store/image-files.ts';
+import { createImageStore } from './store/image-store.ts';
 import { migrateLatest } from './store/migrate.ts';
 import { createValidator } from './validation.ts';
 
@@ -60,9 +64,26 @@ async function main(): Promise<void> {
   // On PostgreSQL migrations are an explicit step (`npm run migrate`) unless migrateOnStart is
   // set, so that instances starting together do not race for knex's migration lock.
   if (config.migrateOnStart) await migrateLatest(db);
+
+  // Uploads a crash interrupted: at start (temporary files of images no longer in `saving`), then
+  // every half timeout (images whose upload lease ran out), on whichever instance notices first.
+  const recovery = { store: createImageStore(db), files: createImageFileStore(config.images.storeDir), clock: systemClock, savingTimeoutSeconds: config.images.savingTimeoutSeconds };
+  const recoverUploads = async (): Promise<void> => {
+    try {
+      const { reset, removedFiles } = await recoverInterruptedUploads(recovery);
+      if (reset.length > 0 || removedFiles > 0) logger.warn({ reset, removedFiles }, 'recovered interrupted uploads');
+    } catch (error) {
+      logger.warn({ err: error }, 'could not recover interrupted uploads; trying again later');
+    }
+  };
+  await recoverUploads();
+  const recoveryTimer = setInterval(() => void recoverUploads(), (config.images.savingTimeoutSeconds * 1000) / 2);
+  recoveryTimer.unref();
+
   const app = createApp({ config, db, logger, clock: systemClock, validator });
 
-  const server = app.listen(config.port, config.host);
+  const server = createHttpServer(app, { http: config.http, logger, ...(config.auth.mode === 'builtin' ? { keystonePrefix: '/identity' } : {}) });
+  server.listen(config.port, config.host);
   await new Promise<void>((resolveListen, reject) => {
     server.once('listening', resolveListen);
     server.once('error', reject);
@@ -76,6 +97,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    clearInterval(recoveryTimer);
     server.close(() => {
       db.destroy().finally(() => process.exit(0));
     });

@@ -10,6 +10,29 @@ import { containsNul } from './request-guards.ts';
 /** Largest JSON document accepted on any route; image data goes through the upload route instead. */
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 
+/**
+ * Deepest nesting of arrays and objects accepted in a JSON body. No Glance document goes past a
+ * few levels; deeper ones would exhaust the stack of the code that walks them (a 500).
+ */
+export const MAX_JSON_DEPTH = 100;
+
+/** True when a valid JSON text nests arrays and objects deeper than MAX_JSON_DEPTH. */
+export function nestsTooDeep(text: string): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 /** Reads any body as bytes, whatever its Content-Type, so that Glance's rules can be applied. */
 export const rawBody: RequestHandler = express.raw({ type: () => true, limit: MAX_JSON_BODY_BYTES });
 
@@ -42,6 +65,7 @@ export function jsonBodyOf(req: Request): unknown {
   } catch {
     throw new BadRequestError('Malformed JSON in request body.');
   }
+  if (nestsTooDeep(text)) throw new BadRequestError(`Malformed JSON in request body: nested more than ${MAX_JSON_DEPTH} levels deep.`);
   // The cheap text test first: a NUL can only be in the document as the escape \u0000.
   if (/\\u0000/i.test(text) && containsNul(value)) {
     throw new BadRequestError('NUL characters are not allowed in request bodies.');

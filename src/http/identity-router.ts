@@ -66,6 +66,15 @@ function authOf(req: Request, validator: Validator): AuthRequestBody {
   return auth as AuthRequestBody;
 }
 
+/**
+ * Errors under `/identity` are Keystone documents. app.ts also mounts this ahead of the guards
+ * that run before any router (URL length, NUL, request id), so that their errors are too.
+ */
+export const keystoneErrorStyle: RequestHandler = (_req, res, next) => {
+  res.locals['errorStyle'] = 'keystone';
+  next();
+};
+
 /** The router to mount at `/identity` (builtin auth mode only). */
 export function createIdentityRouter(deps: IdentityRouterDeps): Router {
   const { identity, validator, publicUrl } = deps;
@@ -73,10 +82,7 @@ export function createIdentityRouter(deps: IdentityRouterDeps): Router {
   const includeCatalog = (req: Request): boolean => !('nocatalog' in (req.query as Record<string, unknown>));
   const subjectToken = (req: Request): string | undefined => req.get('x-subject-token');
 
-  router.use((_req, res, next) => {
-    res.locals['errorStyle'] = 'keystone';
-    next();
-  });
+  router.use(keystoneErrorStyle);
 
   const requireToken: RequestHandler = async (req, res, next) => {
     setCaller(res, await identity.requireCaller(req.get('x-auth-token')));

@@ -8,8 +8,8 @@ import type { MemberService } from '../services/member-service.ts';
 import type { Validator } from '../validation.ts';
 import { jsonBodyOf, rawBody, refuseBody } from './body.ts';
 import { callerOf } from './caller.ts';
-import { toMembersView, toMemberView } from './member-views.ts';
-import { sendJson, sendNoContent } from './respond.ts';
+import { membersViewJson, memberViewJson } from './member-views.ts';
+import { sendBody, sendNoContent } from './respond.ts';
 import { resource } from './routing.ts';
 
 function imageIdOf(req: Request): string {
@@ -57,22 +57,22 @@ export function createMembersRouter(deps: { members: MemberService; validator: V
 
   resource(router, '/images/:imageId/members', {
     get: [refuseBody, async (req, res) => {
-      sendJson(res, 200, toMembersView(await members.list(callerOf(res), imageIdOf(req))));
+      sendBody(res, 200, 'application/json', membersViewJson(await members.list(callerOf(res), imageIdOf(req))));
     }],
     post: [rawBody, async (req, res) => {
       const memberId = memberToAdd(req, validator);
-      sendJson(res, 200, toMemberView(await members.add(callerOf(res), imageIdOf(req), memberId)));
+      sendBody(res, 200, 'application/json', memberViewJson(await members.add(callerOf(res), imageIdOf(req), memberId)));
     }],
   });
 
   resource(router, '/images/:imageId/members/:memberId', {
     get: [refuseBody, async (req, res) => {
-      sendJson(res, 200, toMemberView(await members.show(callerOf(res), imageIdOf(req), memberIdOf(req))));
+      sendBody(res, 200, 'application/json', memberViewJson(await members.show(callerOf(res), imageIdOf(req), memberIdOf(req))));
     }],
     put: [rawBody, async (req, res) => {
       const memberId = memberIdOf(req);
       const status = statusToSet(req);
-      sendJson(res, 200, toMemberView(await members.updateStatus(callerOf(res), imageIdOf(req), memberId, status)));
+      sendBody(res, 200, 'application/json', memberViewJson(await members.updateStatus(callerOf(res), imageIdOf(req), memberId, status)));
     }],
     delete: [refuseBody, async (req, res) => {
       await members.remove(callerOf(res), imageIdOf(req), memberIdOf(req));

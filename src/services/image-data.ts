@@ -3,14 +3,14 @@
  *
  * An upload moves the image queued → saving with a compare-and-set (so two uploads cannot both
  * start), streams the body through the file store, then saving → active with size and hashes.
- * Any failure — too large, client gone, disk error — puts the image back to queued, and the file
+ * Any failure — too large, client gone, disk full — puts the image back to queued, and the file
  * store has already removed its temporary file. Only a crash of the process itself can leave an
- * image in `saving`.
+ * image in `saving`; `recoverInterruptedUploads` brings such images back (see there).
  */
 import type { Readable } from 'node:stream';
 import type { Clock } from '../clock.ts';
-import { ApiError, BadRequestError, ConflictError, ForbiddenError, NotFoundError, RequestEntityTooLargeError } from '../errors.ts';
-import { ImageDataTooLargeError, type ImageFileStore, type WrittenImageData } from '../store/image-files.ts';
+import { ApiError, BadRequestError, ConflictError, ForbiddenError, NotFoundError, RequestEntityTooLargeError, ServiceUnavailableError } from '../errors.ts';
+import { ImageDataTooLargeError, ImageStorageFullError, ImageStorageWriteDeniedError, type ImageFileStore, type WrittenImageData } from '../store/image-files.ts';
 import type { ImageStore } from '../store/image-store.ts';
 import type { ImagePolicy } from './image-policy.ts';
 import type { Caller, Image } from './types.ts';
@@ -27,8 +27,13 @@ interface DataDeps {
   clock: Clock;
   policy: ImagePolicy;
   maxUploadBytes: number;
+  /** See `recoverInterruptedUploads`: an upload in progress refreshes its lease well within this. */
+  savingTimeoutSeconds?: number;
   visibleOr404(caller: Caller, imageId: string): Promise<Image>;
 }
+
+/** Default of images.savingTimeoutSeconds. */
+export const DEFAULT_SAVING_TIMEOUT_SECONDS = 60;
 
 const TOO_LARGE_TEXT = 'The incoming image is too large: The provided image is too large.';
 
@@ -65,13 +70,16 @@ export function createImageDataOperations(deps: DataDeps): {
   const transitionRefused = (from: string): ConflictError =>
     new ConflictError(`Image status transition from ${from} to saving is not allowed`);
 
-  /** Maps a failed write to Glance's answer; the source's own failure is the client's doing. */
+  const leaseMs = ((deps.savingTimeoutSeconds ?? DEFAULT_SAVING_TIMEOUT_SECONDS) * 1000) / 4;
+
+  /** Maps a failed write to Glance's answer (image_data.py); the source's own failure is the client's doing. */
   function uploadError(error: unknown, data: Readable): unknown {
     if (error instanceof ImageDataTooLargeError) return new RequestEntityTooLargeError(TOO_LARGE_TEXT);
-    if (data.destroyed && !data.readableEnded) return new BadRequestError('The request body was not completely received.');
-    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
-      return new RequestEntityTooLargeError('Image storage media is full: no space left on the device.');
+    if (error instanceof ImageStorageFullError) return new RequestEntityTooLargeError(`Image storage media is full: ${error.message}`);
+    if (error instanceof ImageStorageWriteDeniedError) {
+      return new ServiceUnavailableError(`Insufficient permissions on image storage media: ${error.message}`, { cause: error });
     }
+    if (data.destroyed && !data.readableEnded) return new BadRequestError('The request body was not completely received.');
     return error;
   }
 
@@ -87,12 +95,19 @@ export function createImageDataOperations(deps: DataDeps): {
         throw current === undefined ? new NotFoundError(`No image found with ID ${imageId}`) : transitionRefused(current.status);
       }
 
+      // The upload's lease: while the data streams in, `updated_at` moves every quarter of the
+      // saving timeout, so that no instance takes this upload for an interrupted one.
+      const lease = setInterval(() => {
+        store.transition(image.id, ['saving'], 'saving', now()).catch(() => undefined);
+      }, leaseMs);
       let written: WrittenImageData;
       try {
         written = await files.write(image.id, data, maxUploadBytes);
       } catch (error) {
         await store.transition(image.id, ['saving'], 'queued', now());
         throw uploadError(error, data);
+      } finally {
+        clearInterval(lease);
       }
       const activated = await store.transition(image.id, ['saving'], 'active', now(), {
         size: written.size,
@@ -117,4 +132,45 @@ export function createImageDataOperations(deps: DataDeps): {
       return { image, data: await files.open(image.id) };
     },
   };
+}
+
+export interface UploadRecoveryDeps {
+  store: ImageStore;
+  files: ImageFileStore;
+  clock: Clock;
+  savingTimeoutSeconds: number;
+}
+
+export interface UploadRecovery {
+  /** Images put back from `saving` to `queued`. */
+  reset: string[];
+  /** Temporary files removed. */
+  removedFiles: number;
+}
+
+/**
+ * Brings back what a crash mid-upload leaves: images in `saving` go back to `queued` (Glance's
+ * own answer to a failed upload) and temporary files are removed. Run at start and then
+ * periodically (server.ts).
+ *
+ * Several instances share the database (and on PostgreSQL the store directory), so an image in
+ * `saving` may be an upload that another, live instance is streaming right now. The rule that
+ * tells them apart is a lease on `updated_at`: an upload in progress refreshes it every quarter
+ * of `savingTimeoutSeconds` (see `upload`), so an image whose `updated_at` is older than the
+ * timeout has no live owner, whichever instance started it. Tracking the owning process instead
+ * would need a registry of live instances, which needs the same kind of heartbeat anyway. The
+ * cost: after a crash the image stays in `saving` (uploads answer 409) for up to the timeout
+ * plus one sweep interval. The reset is a compare-and-set on the stale `updated_at`, so an upload
+ * whose lease is refreshed meanwhile is left alone.
+ *
+ * Temporary files are removed unless their image is (still) in `saving`: the directory is listed
+ * before the database is asked, and an upload creates its file only after its image went to
+ * `saving`, so a file of an upload in progress is never taken for a leftover.
+ */
+export async function recoverInterruptedUploads(deps: UploadRecoveryDeps): Promise<UploadRecovery> {
+  const now = deps.clock.now();
+  const staleBefore = new Date(now.getTime() - deps.savingTimeoutSeconds * 1000).toISOString();
+  const reset = await deps.store.resetStaleUploads(staleBefore, now.toISOString());
+  const removedFiles = await deps.files.removeLeftovers(() => deps.store.listIdsInStatus('saving'));
+  return { reset, removedFiles };
 }

@@ -78,6 +78,8 @@ export interface ImageServiceDeps {
   policyMode: PolicyMode;
   /** Glance's image_size_cap. */
   maxUploadBytes: number;
+  /** How long an upload may go without renewing its lease (see recoverInterruptedUploads). */
+  savingTimeoutSeconds?: number;
 }
 
 /** Glance's defaults: limit_param_default, api_limit_max, image_property_quota, image_tag_quota. */

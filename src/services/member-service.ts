@@ -6,15 +6,11 @@
 import type { Clock } from '../clock.ts';
 import type { MemberLimitsConfig, PolicyMode } from '../config.ts';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, RequestEntityTooLargeError } from '../errors.ts';
-import type { MemberStore } from '../store/member-store.ts';
+import type { MemberRead, MemberReadOptions, MemberStore } from '../store/member-store.ts';
 import { canSeeImage } from './image-access.ts';
 import { memberLimitFor } from './member-limits.ts';
 import { enforceMemberPolicy } from './member-policy.ts';
-import { MEMBER_STATUSES, type Caller, type Image, type Member, type MemberStatus } from './types.ts';
-
-export interface ImageLookup {
-  findById(id: string): Promise<Image | undefined>;
-}
+import { MEMBER_STATUSES, type Caller, type Member, type MemberStatus } from './types.ts';
 
 export interface MemberService {
   list(caller: Caller, imageId: string): Promise<Member[]>;
@@ -26,7 +22,6 @@ export interface MemberService {
 }
 
 export interface MemberServiceDeps {
-  images: ImageLookup;
   members: MemberStore;
   clock: Clock;
   policyMode: PolicyMode;
@@ -38,23 +33,23 @@ const memberNotFound = (memberId: string, imageId: string): NotFoundError =>
   new NotFoundError(`${memberId} not found in the member list of the image ${imageId}.`);
 
 export function createMemberService(deps: MemberServiceDeps): MemberService {
-  const { images, members, clock, policyMode } = deps;
+  const { members, clock, policyMode } = deps;
   const legacy = policyMode === 'legacy';
 
-  /** The image if the caller may see it (spec 6.1); otherwise Glance's 404. */
-  async function visibleImage(caller: Caller, imageId: string): Promise<Image> {
-    const image = await images.findById(imageId);
-    if (image === undefined) throw imageNotFound(imageId);
-    const needsMemberRow = !caller.isAdmin && image.visibility === 'shared' && image.owner !== null && image.owner !== caller.projectId;
-    const hasRow = needsMemberRow ? (await members.find(image.id, caller.projectId)) !== undefined : false;
-    if (!canSeeImage(caller, image, hasRow)) throw imageNotFound(imageId);
-    return image;
+  /**
+   * The image if the caller may see it (spec 6.1), otherwise Glance's 404; read in one round trip
+   * together with the caller's own row (which the visibility rule needs) and what `options` asks for.
+   */
+  async function visibleImage(caller: Caller, imageId: string, options?: MemberReadOptions): Promise<MemberRead> {
+    const read = await members.read(imageId, caller.projectId, options);
+    if (read === undefined || !canSeeImage(caller, read.image, read.callerRow !== undefined)) throw imageNotFound(imageId);
+    return read;
   }
 
   /** Owner and admin see every row; anyone else only its own (Glance's member repo proxy). */
-  async function visibleRow(caller: Caller, image: Image, memberId: string): Promise<Member> {
+  function visibleRow(caller: Caller, { image, member }: MemberRead, memberId: string): Member {
     const mayRead = caller.isAdmin || image.owner === caller.projectId || memberId === caller.projectId;
-    const row = mayRead ? await members.find(image.id, memberId) : undefined;
+    const row = mayRead ? member : undefined;
     if (row === undefined) throw memberNotFound(memberId, image.id);
     return row;
   }
@@ -63,18 +58,20 @@ export function createMemberService(deps: MemberServiceDeps): MemberService {
 
   return {
     async list(caller, imageId) {
-      const image = await visibleImage(caller, imageId);
+      // Every row is read only for an admin or the owner: a member sees its own row alone.
+      const read = await visibleImage(caller, imageId, { members: caller.isAdmin ? 'all' : 'if-caller-owns' });
+      const { image } = read;
       if (image.visibility !== 'shared') {
         throw new ForbiddenError(`Not allowed to list members for image ${image.id}: Only shared images have members.`);
       }
       enforceMemberPolicy(policyMode, caller, image, 'get_members');
-      if (caller.isAdmin || image.owner === caller.projectId) return members.list(image.id);
-      const own = await members.find(image.id, caller.projectId);
-      return own ? [own] : [];
+      if (caller.isAdmin || image.owner === caller.projectId) return read.members ?? [];
+      return read.callerRow ? [read.callerRow] : [];
     },
 
     async show(caller, imageId, memberId) {
-      const image = await visibleImage(caller, imageId);
+      const read = await visibleImage(caller, imageId, { memberId });
+      const { image } = read;
       // Glance turns every Forbidden on this route into a 404, keeping the text.
       if (image.visibility !== 'shared') throw new NotFoundError('Only shared images have members.');
       try {
@@ -83,11 +80,11 @@ export function createMemberService(deps: MemberServiceDeps): MemberService {
         if (error instanceof ForbiddenError) throw new NotFoundError(error.message);
         throw error;
       }
-      return visibleRow(caller, image, memberId);
+      return visibleRow(caller, read, memberId);
     },
 
     async add(caller, imageId, memberId) {
-      const image = await visibleImage(caller, imageId);
+      const { image } = await visibleImage(caller, imageId);
       const refused = new ForbiddenError(`Not allowed to create members for image ${imageId}.`);
       if (image.visibility !== 'shared') throw refused;
       if (legacy && !caller.isAdmin && (image.owner === null || image.owner !== caller.projectId)) throw refused;
@@ -97,15 +94,15 @@ export function createMemberService(deps: MemberServiceDeps): MemberService {
       const duplicate = (): ConflictError => new ConflictError(`Member ${memberId} is duplicated for image ${imageId}`);
       let added: Member | undefined;
       try {
-        added = await members.withImageLock(image.id, async (locked) => {
+        // Counting reads every row of the image: only done when there is a limit to check.
+        added = await members.withImageLock(image.id, memberId, { countLive: limit >= 0 }, async (locked, { live, existing }) => {
           // The limit is checked before duplicates, as Glance does (a full image answers 413 to a re-add).
-          const attempted = (await locked.countLive(image.id)) + 1;
+          const attempted = (live ?? 0) + 1;
           if (limit >= 0 && attempted > limit) {
             throw new RequestEntityTooLargeError(
               `Image member limit exceeded for image ${imageId}: The limit has been exceeded on the number of allowed image members for this image. Attempted: ${attempted}, Maximum: ${limit}:`,
             );
           }
-          const existing = await locked.findAny(image.id, memberId);
           if (existing && !existing.deleted) throw duplicate();
           const at = now();
           if (existing) return locked.revive(image.id, memberId, at);
@@ -121,12 +118,13 @@ export function createMemberService(deps: MemberServiceDeps): MemberService {
     },
 
     async updateStatus(caller, imageId, memberId, status) {
-      const image = await visibleImage(caller, imageId);
+      const read = await visibleImage(caller, imageId, { memberId });
+      const { image } = read;
       const refused = new ForbiddenError(`Not allowed to update members for image ${imageId}.`);
       if (image.visibility !== 'shared') throw refused;
       if (legacy && !caller.isAdmin && image.owner === caller.projectId) throw refused;
       enforceMemberPolicy(policyMode, caller, image, 'get_member');
-      await visibleRow(caller, image, memberId);
+      visibleRow(caller, read, memberId);
       enforceMemberPolicy(policyMode, caller, image, 'modify_member');
       if (typeof status !== 'string' || !MEMBER_STATUSES.includes(status as MemberStatus)) {
         throw new BadRequestError('Incorrect request: Status must be "pending", "accepted" or "rejected".');
@@ -137,12 +135,13 @@ export function createMemberService(deps: MemberServiceDeps): MemberService {
     },
 
     async remove(caller, imageId, memberId) {
-      const image = await visibleImage(caller, imageId);
+      const read = await visibleImage(caller, imageId, { memberId });
+      const { image } = read;
       const refused = new ForbiddenError(`Not allowed to delete members for image ${imageId}.`);
       if (image.visibility !== 'shared') throw refused;
       if (legacy && !caller.isAdmin && image.owner !== caller.projectId) throw refused;
       enforceMemberPolicy(policyMode, caller, image, 'get_member');
-      await visibleRow(caller, image, memberId);
+      visibleRow(caller, read, memberId);
       enforceMemberPolicy(policyMode, caller, image, 'delete_member');
       if (!(await members.remove(image.id, memberId))) throw memberNotFound(memberId, image.id);
     },

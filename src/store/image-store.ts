@@ -34,6 +34,13 @@ export interface ImageStore {
    * setting the data fields. False when the image is gone or was in another status.
    */
   transition(id: string, from: readonly ImageStatus[], to: ImageStatus, updatedAt: string, data?: ImageDataFields): Promise<boolean>;
+  /**
+   * Puts every image that has been in `saving` since before `staleBefore` (by `updated_at`) back
+   * to `queued`, each with a compare-and-set on both, and returns their ids.
+   */
+  resetStaleUploads(staleBefore: string, updatedAt: string): Promise<string[]>;
+  /** Ids of the images in this status (for the few statuses that stay small, like `saving`). */
+  listIdsInStatus(status: ImageStatus): Promise<string[]>;
   /** Deletes the image with its member rows, properties and tags in one transaction. */
   delete(id: string): Promise<boolean>;
   list(query: ImageListQuery): Promise<Image[]>;
@@ -41,7 +48,8 @@ export interface ImageStore {
   transaction<T>(work: (store: ImageStore) => Promise<T>): Promise<T>;
 }
 
-interface ImageRow {
+/** An `images` row with its properties and tags as JSON aggregates (see imageColumnsSql). */
+export interface ImageRow {
   id: string;
   name: string | null;
   status: ImageStatus;
@@ -68,7 +76,7 @@ interface ImageRow {
 const toNumber = (value: number | string | null): number | null => (value === null ? null : Number(value));
 const parsed = <T>(value: string | T | null, empty: T): T => (value === null ? empty : typeof value === 'string' ? (JSON.parse(value) as T) : value);
 
-function toImage(row: ImageRow): Image {
+export function toImage(row: ImageRow): Image {
   // A null prototype keeps a property named "__proto__" an ordinary key.
   const properties: Record<string, string> = Object.create(null) as Record<string, string>;
   Object.assign(properties, parsed<Record<string, string>>(row.props_json, {}));
@@ -117,18 +125,36 @@ function attributeColumns(image: Image): Record<string, unknown> {
   };
 }
 
+const AGGREGATES = {
+  sqlite: [
+    '(select json_group_object(p.name, p.value order by p.position) from image_properties p where p.image_id = i.id) as props_json',
+    '(select json_group_array(t.value order by t.position) from image_tags t where t.image_id = i.id) as tags_json',
+  ],
+  pg: [
+    '(select json_object_agg(p.name, p.value order by p.position) from image_properties p where p.image_id = i.id) as props_json',
+    '(select json_agg(t.value order by t.position) from image_tags t where t.image_id = i.id) as tags_json',
+  ],
+};
+
+/** The columns `toImage` reads: keep in step with ImageRow. */
+const IMAGE_COLUMNS = [
+  'id', 'name', 'status', 'visibility', 'owner', 'protected', 'os_hidden', 'checksum', 'os_hash_algo', 'os_hash_value',
+  'size', 'virtual_size', 'disk_format', 'container_format', 'min_disk', 'min_ram', 'created_at', 'updated_at',
+] as const;
+
+/**
+ * The select list of an image read over `images as i` (the columns `toImage` maps, named one by
+ * one, plus its properties and tags as JSON aggregates in their stored order), as SQL text for
+ * stores that read an image within a query of their own. No `i.*`: a prepared statement keeps its
+ * result columns, so one must not change when a later migration adds a column.
+ */
+export function imageColumnsSql(db: Knex): string {
+  return [...IMAGE_COLUMNS.map((column) => `i.${column}`), ...AGGREGATES[isSqlite(db) ? 'sqlite' : 'pg']].join(', ');
+}
+
 /** The image columns plus its properties and tags as JSON aggregates, in their stored order. */
 function imageSelect(db: Knex): Knex.QueryBuilder {
-  const aggregates = isSqlite(db)
-    ? [
-        db.raw('(select json_group_object(p.name, p.value order by p.position) from image_properties p where p.image_id = i.id) as props_json'),
-        db.raw('(select json_group_array(t.value order by t.position) from image_tags t where t.image_id = i.id) as tags_json'),
-      ]
-    : [
-        db.raw('(select json_object_agg(p.name, p.value order by p.position) from image_properties p where p.image_id = i.id) as props_json'),
-        db.raw('(select json_agg(t.value order by t.position) from image_tags t where t.image_id = i.id) as tags_json'),
-      ];
-  return db('images as i').select('i.*', ...aggregates);
+  return db('images as i').select('i.*', ...AGGREGATES[isSqlite(db) ? 'sqlite' : 'pg'].map((sql) => db.raw(sql)));
 }
 
 async function writePropertiesAndTags(trx: Knex, image: Image): Promise<void> {
@@ -226,6 +252,20 @@ export function createImageStore(db: Db): ImageStore {
       }
       const count = await db('images').where({ id }).whereIn('status', [...from]).update(values);
       return count > 0;
+    },
+
+    async resetStaleUploads(staleBefore, updatedAt) {
+      const stale = await db('images').where({ status: 'saving' }).andWhere('updated_at', '<', staleBefore).pluck('id') as string[];
+      const reset: string[] = [];
+      for (const id of stale) {
+        const count = await db('images').where({ id, status: 'saving' }).andWhere('updated_at', '<', staleBefore).update({ status: 'queued', updated_at: updatedAt });
+        if (count > 0) reset.push(id);
+      }
+      return reset;
+    },
+
+    async listIdsInStatus(status) {
+      return db('images').where({ status }).pluck('id') as Promise<string[]>;
     },
 
     delete(id) {

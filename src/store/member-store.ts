@@ -2,14 +2,23 @@
  * Image member rows. Removal is a soft delete (`deleted = true`) so a re-add keeps the original
  * `created_at` and list position, as Glance does.
  *
+ * Round trips: a member request reads everything its rules need — the image, the caller's own
+ * row, the row it names, or every row — in one query (`read`), and a status change is one
+ * `update … returning`. These hot statements are written once and prepared once per connection
+ * (prepared.ts), not built and compiled per request.
+ *
  * Concurrency: every change that depends on other rows (the member limit, duplicates) runs in
- * `withImageLock`, whose first statement writes the image row. That takes PostgreSQL's row lock
- * and SQLite's write lock before anything is read, so concurrent adds to one image are serialised
- * on every engine and across instances; the (image_id, member_id) primary key is the last guard.
+ * `withImageLock`, whose first statement writes the image row (and, in the same statement, reads
+ * what the change depends on). That takes PostgreSQL's row lock and SQLite's write lock before
+ * anything is read, so concurrent adds to one image are serialised on every engine and across
+ * instances; the (image_id, member_id) primary key is the last guard.
  */
+import type { Knex } from 'knex';
 import { ConflictError } from '../errors.ts';
-import type { Member, MemberStatus } from '../services/types.ts';
-import type { Db } from './db.ts';
+import type { Image, Member, MemberStatus } from '../services/types.ts';
+import { isSqlite, type Db } from './db.ts';
+import { imageColumnsSql, toImage, type ImageRow } from './image-store.ts';
+import { createPreparedStatements, type PreparedStatements } from './prepared.ts';
 import { isUniqueViolation } from './sql-errors.ts';
 
 interface MemberRow {
@@ -19,39 +28,66 @@ interface MemberRow {
   created_at: string;
   updated_at: string;
   deleted: boolean | number;
-  seq: number;
 }
 
 export interface StoredMember extends Member {
   deleted: boolean;
 }
 
+/** What a member request reads besides the image and the caller's own row. */
+export interface MemberReadOptions {
+  /** Also read the live row of this member. */
+  memberId?: string;
+  /** Also read every live row: always, or only when the caller's project owns the image. */
+  members?: 'all' | 'if-caller-owns';
+}
+
+/** The image and the member rows its rules need, read in one round trip. */
+export interface MemberRead {
+  image: Image;
+  /** The live row of the caller's own project, if any. */
+  callerRow: Member | undefined;
+  /** The live row of `memberId`, when asked for and present. */
+  member: Member | undefined;
+  /** Every live row in Glance's order (first insertion), when asked for and (for `if-caller-owns`) read. */
+  members: Member[] | undefined;
+}
+
+/** What an add depends on, read by the statement that locks the image. */
+export interface LockedMemberState {
+  /** The number of live rows; only counted when asked (it reads every row of the image). */
+  live: number | undefined;
+  /** The row of the member being added, live or soft-deleted. */
+  existing: StoredMember | undefined;
+}
+
 /** Operations available while the image's member set is locked. */
 export interface LockedMemberStore {
-  countLive(imageId: string): Promise<number>;
-  /** The row whether live or soft-deleted. */
-  findAny(imageId: string, memberId: string): Promise<StoredMember | undefined>;
+  /** Inserts a live row at the end of the image's list. */
   insert(member: Member): Promise<Member>;
   /** Brings a soft-deleted row back as `pending`, keeping `created_at`. */
   revive(imageId: string, memberId: string, now: string): Promise<Member>;
 }
 
 export interface MemberStore {
-  /** The live row, if any. */
-  find(imageId: string, memberId: string): Promise<Member | undefined>;
-  /** Live rows in Glance's order (first insertion). */
-  list(imageId: string): Promise<Member[]>;
+  /** The image (undefined when there is none) with the caller's live row and what `options` asks for. */
+  read(imageId: string, callerProjectId: string, options?: MemberReadOptions): Promise<MemberRead | undefined>;
   /**
-   * Runs `work` with the image's member set locked, in one transaction. Resolves to undefined
-   * (without running `work`) when the image no longer exists.
+   * Runs `work` with the image's member set locked, in one transaction, together with the state
+   * of `memberId` (and the live count when `countLive`) read by the locking statement itself.
+   * Resolves to undefined (without running `work`) when the image no longer exists.
    */
-  withImageLock<T>(imageId: string, work: (locked: LockedMemberStore) => Promise<T>): Promise<T | undefined>;
+  withImageLock<T>(
+    imageId: string,
+    memberId: string,
+    options: { countLive: boolean },
+    work: (locked: LockedMemberStore, state: LockedMemberState) => Promise<T>,
+  ): Promise<T | undefined>;
   /** Sets the status of a live row; `updated_at` moves only when the status changes. Undefined if no live row. */
   updateStatus(imageId: string, memberId: string, status: MemberStatus, now: string): Promise<Member | undefined>;
   /** Soft-deletes a live row; false when there was none. */
   remove(imageId: string, memberId: string): Promise<boolean>;
 }
-
 
 function toMember(row: MemberRow): StoredMember {
   return {
@@ -68,29 +104,83 @@ function live({ deleted: _deleted, ...member }: StoredMember): Member {
   return member;
 }
 
-function lockedStore(trx: Db): LockedMemberStore {
-  const findAny = async (imageId: string, memberId: string): Promise<StoredMember | undefined> => {
-    const row = await trx<MemberRow>('image_members').where({ image_id: imageId, member_id: memberId }).first();
-    return row ? toMember(row) : undefined;
-  };
+const MEMBER_COLUMNS = 'image_id, member_id, status, created_at, updated_at';
+
+/** `read`'s row: the image, then the caller's row (c_*), the named row (r_*) and the list as JSON. */
+interface ReadRow extends ImageRow {
+  c_member_id: string | null;
+  c_status: string | null;
+  c_created_at: string | null;
+  c_updated_at: string | null;
+  r_member_id?: string | null;
+  r_status?: string | null;
+  r_created_at?: string | null;
+  r_updated_at?: string | null;
+  /** `[[member_id, status, created_at, updated_at], …]` in list order (null for none); text on SQLite, parsed on PostgreSQL. */
+  members_json?: string | MemberTuple[] | null;
+}
+
+type MemberTuple = [memberId: string, status: string, createdAt: string, updatedAt: string];
+
+/** The SQL of `read` for one combination of options, written once. */
+function readSql(db: Db, withMember: boolean, members: MemberReadOptions['members']): string {
+  const sqlite = isSqlite(db);
+  const list = sqlite
+    // Text concatenation rather than json_group_array, whose sorter would turn each inner array into a string.
+    ? "(select '[' || group_concat(json_array(m.member_id, m.status, m.created_at, m.updated_at), ',' order by m.seq) || ']' from image_members m where m.image_id = i.id and m.deleted = ?)"
+    : '(select json_agg(json_build_array(m.member_id, m.status, m.created_at, m.updated_at) order by m.seq) from image_members m where m.image_id = i.id and m.deleted = ?)';
+  const columns = [
+    imageColumnsSql(db),
+    'c.member_id as c_member_id, c.status as c_status, c.created_at as c_created_at, c.updated_at as c_updated_at',
+  ];
+  if (withMember) columns.push('r.member_id as r_member_id, r.status as r_status, r.created_at as r_created_at, r.updated_at as r_updated_at');
+  // A CASE evaluates its subquery only when the condition holds: a member's request never reads the other rows.
+  if (members === 'all') columns.push(`${list} as members_json`);
+  if (members === 'if-caller-owns') columns.push(`case when i.owner = ? then ${list} end as members_json`);
+  return [
+    `select ${columns.join(', ')} from images i`,
+    'left join image_members c on c.image_id = i.id and c.member_id = ? and c.deleted = ?',
+    withMember ? 'left join image_members r on r.image_id = i.id and r.member_id = ? and r.deleted = ?' : '',
+    'where i.id = ?',
+  ].join(' ');
+}
+
+function memberFrom(imageId: string, memberId: string | null | undefined, status: string | null | undefined, createdAt: string | null | undefined, updatedAt: string | null | undefined): Member | undefined {
+  if (memberId === null || memberId === undefined) return undefined;
+  return { imageId, memberId, status: status as MemberStatus, createdAt: createdAt!, updatedAt: updatedAt! };
+}
+
+/** What an add depends on, as columns over the `images` row: the live count (or null) and the member's row. */
+function stateColumns(countLive: boolean): string {
+  const member = (column: string): string => `(select m.${column} from image_members m where m.image_id = images.id and m.member_id = ?) as m_${column}`;
+  return `${countLive ? '(select count(*) from image_members c where c.image_id = images.id and c.deleted = ?)' : 'null'} as live,
+    ${['member_id', 'status', 'created_at', 'updated_at', 'deleted'].map(member).join(', ')}`;
+}
+
+/** Bumps the image's write counter, which takes PostgreSQL's row lock or SQLite's write lock. */
+const LOCK_SQL = 'update images set member_write_seq = member_write_seq + 1 where id = ?';
+
+interface LockRow {
+  live: number | string | null;
+  m_member_id: string | null;
+  m_status: string | null;
+  m_created_at: string | null;
+  m_updated_at: string | null;
+  m_deleted: boolean | number | null;
+}
+
+function lockedStore(trx: Db, prepared: PreparedStatements): LockedMemberStore {
+  const sqlite = isSqlite(trx);
   return {
-    async countLive(imageId) {
-      const row = await trx('image_members').where({ image_id: imageId, deleted: false }).count({ n: '*' }).first();
-      return Number(row?.['n'] ?? 0);
-    },
-    findAny,
     async insert(member) {
-      const top = await trx('image_members').where({ image_id: member.imageId }).max({ seq: 'seq' }).first();
       try {
-        await trx('image_members').insert({
-          image_id: member.imageId,
-          member_id: member.memberId,
-          status: member.status,
-          created_at: member.createdAt,
-          updated_at: member.updatedAt,
-          deleted: false,
-          seq: Number(top?.['seq'] ?? 0) + 1,
-        });
+        // The position is one past the image's last, taken in the same statement (the image is locked).
+        await prepared.rows(
+          'glance_share_member_insert',
+          `insert into image_members (image_id, member_id, status, created_at, updated_at, deleted, seq)
+           values (?, ?, ?, ?, ?, ${sqlite ? '0' : 'false'}, (select coalesce(max(seq), 0) + 1 from image_members where image_id = ?))`,
+          [member.imageId, member.memberId, member.status, member.createdAt, member.updatedAt, member.imageId],
+        );
       } catch (error) {
         if (isUniqueViolation(error)) throw new ConflictError(`member ${member.memberId} exists for image ${member.imageId}`, { cause: error });
         throw error;
@@ -98,39 +188,85 @@ function lockedStore(trx: Db): LockedMemberStore {
       return member;
     },
     async revive(imageId, memberId, now) {
-      await trx('image_members').where({ image_id: imageId, member_id: memberId }).update({ status: 'pending', updated_at: now, deleted: false });
-      const revived = await findAny(imageId, memberId);
-      return live(revived!);
+      const [row] = await prepared.rows<MemberRow>(
+        'glance_share_member_revive',
+        `update image_members set status = 'pending', updated_at = ?, deleted = ? where image_id = ? and member_id = ? returning ${MEMBER_COLUMNS}, deleted`,
+        [now, false, imageId, memberId],
+      );
+      return live(toMember(row!));
     },
   };
 }
 
 export function createMemberStore(db: Db): MemberStore {
-  const findLive = async (imageId: string, memberId: string): Promise<Member | undefined> => {
-    const row = await db<MemberRow>('image_members').where({ image_id: imageId, member_id: memberId, deleted: false }).first();
-    return row ? live(toMember(row)) : undefined;
-  };
+  const sqlite = isSqlite(db);
+  const prepared = createPreparedStatements(db);
+  const readSqls = new Map<string, string>();
+  const updateStatusSql = `update image_members set status = ?, updated_at = case when status = ? then updated_at else ? end
+    where image_id = ? and member_id = ? and deleted = ? returning ${MEMBER_COLUMNS}, deleted`;
+
   return {
-    find: findLive,
-    async list(imageId) {
-      const rows = await db<MemberRow>('image_members').where({ image_id: imageId, deleted: false }).orderBy('seq');
-      return rows.map((row) => live(toMember(row)));
+    async read(imageId, callerProjectId, options = {}) {
+      const withMember = options.memberId !== undefined;
+      const key = `${withMember}:${options.members ?? ''}`;
+      let sql = readSqls.get(key);
+      if (sql === undefined) {
+        sql = readSql(db, withMember, options.members);
+        readSqls.set(key, sql);
+      }
+      // Bindings in the order their placeholders appear: select list, joins, where.
+      const bindings: Knex.Value[] = [];
+      if (options.members === 'if-caller-owns') bindings.push(callerProjectId);
+      if (options.members !== undefined) bindings.push(false);
+      bindings.push(callerProjectId, false);
+      if (options.memberId !== undefined) bindings.push(options.memberId, false);
+      bindings.push(imageId);
+      const row = (await prepared.rows<ReadRow>(`glance_share_member_read_${key.replace(/\W/g, '_')}`, sql, bindings))[0];
+      if (row === undefined) return undefined;
+      const image = toImage(row);
+      let members: Member[] | undefined;
+      const listRead = options.members === 'all' || (options.members === 'if-caller-owns' && image.owner === callerProjectId);
+      if (listRead) {
+        const raw = row.members_json ?? null;
+        const tuples = raw === null ? [] : typeof raw === 'string' ? (JSON.parse(raw) as MemberTuple[]) : raw;
+        members = tuples.map(([memberId, status, createdAt, updatedAt]) => ({ imageId: image.id, memberId, status: status as MemberStatus, createdAt, updatedAt }));
+      }
+      return {
+        image,
+        callerRow: memberFrom(image.id, row.c_member_id, row.c_status, row.c_created_at, row.c_updated_at),
+        member: withMember ? memberFrom(image.id, row.r_member_id, row.r_status, row.r_created_at, row.r_updated_at) : undefined,
+        members,
+      };
     },
-    async withImageLock(imageId, work) {
+    async withImageLock(imageId, memberId, { countLive }, work) {
+      const variant = countLive ? 'count' : 'nocount';
+      const stateBindings: Knex.Value[] = [...(countLive ? [false] : []), ...Array<string>(5).fill(memberId)];
       return db.transaction(async (trx) => {
-        const locked = await trx('images').where({ id: imageId }).increment('member_write_seq', 1);
-        if (locked === 0) return undefined;
-        return work(lockedStore(trx));
+        const inTransaction = createPreparedStatements(trx);
+        let row: LockRow | undefined;
+        if (sqlite) {
+          // SQLite: the UPDATE reads from the snapshot it takes with the write lock, so the state
+          // can come back from the locking statement itself (one round trip less).
+          [row] = await inTransaction.rows<LockRow>(`lock_${variant}`, `${LOCK_SQL} returning ${stateColumns(countLive)}`, [imageId, ...stateBindings]);
+        } else {
+          // PostgreSQL: a statement that waited for the row lock still reads from the snapshot it
+          // started with, missing what the lock holder committed; the next statement sees it.
+          const [locked] = await inTransaction.rows<{ id: string }>('glance_share_member_lock', `${LOCK_SQL} returning id`, [imageId]);
+          if (locked !== undefined) {
+            [row] = await inTransaction.rows<LockRow>(`glance_share_member_state_${variant}`, `select ${stateColumns(countLive)} from images where id = ?`, [...stateBindings, imageId]);
+          }
+        }
+        if (row === undefined) return undefined;
+        const existing = row.m_member_id === null ? undefined : toMember({
+          image_id: imageId, member_id: row.m_member_id, status: row.m_status!, created_at: row.m_created_at!, updated_at: row.m_updated_at!, deleted: row.m_deleted!,
+        });
+        return work(lockedStore(trx, inTransaction), { live: row.live === null ? undefined : Number(row.live), existing });
       });
     },
     async updateStatus(imageId, memberId, status, now) {
-      // One statement, so a concurrent delete either happens before (0 rows → 404) or after.
-      const changed = await db('image_members')
-        .where({ image_id: imageId, member_id: memberId, deleted: false })
-        .update({ status, updated_at: db.raw('CASE WHEN status = ? THEN updated_at ELSE ? END', [status, now]) });
-      if (changed === 0) return undefined;
-      const row = await db<MemberRow>('image_members').where({ image_id: imageId, member_id: memberId }).first();
-      return row ? live(toMember(row)) : undefined;
+      // One statement, so a concurrent delete either happens before (no row → 404) or after.
+      const row = (await prepared.rows<MemberRow>('glance_share_member_update_status', updateStatusSql, [status, status, now, imageId, memberId, false]))[0];
+      return row === undefined ? undefined : live(toMember(row));
     },
     async remove(imageId, memberId) {
       const changed = await db('image_members').where({ image_id: imageId, member_id: memberId, deleted: false }).update({ deleted: true });

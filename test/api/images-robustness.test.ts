@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildApp, type TestApp } from '../helpers/build-app.ts';
-import { OWNER, makeImage } from '../helpers/fixtures.ts';
+import { OWNER, makeImage, messageOf } from '../helpers/fixtures.ts';
 
 const PATCH_TYPE = 'application/openstack-images-v2.1-json-patch';
 
@@ -72,6 +72,29 @@ describe('image routes never answer 500 to bad input', () => {
       const res = await t.request.get(`/v2/images?${query}`).set(OWNER);
       assert.ok(res.status === 200 || res.status === 400, `${query.slice(0, 60)} → ${res.status} ${res.text.slice(0, 200)}`);
     }
+  });
+
+  it('deeply nested JSON is a 400 on every body route, not a 500 from a stack overflow (found by the fuzzer)', async () => {
+    const nested = (depth: number): string => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
+    const deep = nested(100_000);
+    const text = 'Malformed JSON in request body: nested more than 100 levels deep.';
+    const bodies: Array<[string, string, string, string]> = [
+      ['post', '/v2/images', 'application/json', `{"name": "x", "extra": ${deep}}`],
+      ['patch', `/v2/images/${imageId}`, PATCH_TYPE, `[{"op": "add", "path": "/x", "value": ${deep}}]`],
+      ['post', `/v2/images/${imageId}/members`, 'application/json', `{"member": ${deep}}`],
+      ['put', `/v2/images/${imageId}/members/p-member`, 'application/json', `{"status": ${deep}}`],
+    ];
+    for (const [method, path, type, body] of bodies) {
+      const res = await t.request[method as 'post'](path).set(OWNER).set('Content-Type', type).send(body);
+      assert.equal(res.status, 400, `${method} ${path}: ${res.text.slice(0, 200)}`);
+      assert.equal(messageOf(res.body), text);
+    }
+    // 100 levels are still read: the document is then judged on its content.
+    const atLimit = await t.request.post('/v2/images').set(OWNER).set('Content-Type', 'application/json').send(`{"name": "x", "extra": ${nested(99)}}`);
+    assert.equal(atLimit.status, 400);
+    assert.notEqual(messageOf(atLimit.body), text);
+    const overLimit = await t.request.post('/v2/images').set(OWNER).set('Content-Type', 'application/json').send(`{"name": "x", "extra": ${nested(100)}}`);
+    assert.equal(messageOf(overLimit.body), text);
   });
 
   it('a body far over the JSON limit is refused without a 500', async () => {

@@ -25,6 +25,13 @@ describe('configuration', () => {
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.memberLimits));
   });
 
+  it('HTTP timeouts: defaults, overrides, and a request timeout shorter than the headers timeout is refused', () => {
+    assert.deepEqual(load({}).http, { headersTimeoutMs: 20_000, requestTimeoutMs: 0, idleTimeoutMs: 120_000, keepAliveTimeoutMs: 5000 });
+    assert.deepEqual(load({ http: { headersTimeoutMs: 500, requestTimeoutMs: 600_000 } }).http, { headersTimeoutMs: 500, requestTimeoutMs: 600_000, idleTimeoutMs: 120_000, keepAliveTimeoutMs: 5000 });
+    assert.throws(() => load({ http: { requestTimeoutMs: 1000 } }), /\/http\/requestTimeoutMs: must be 0 \(no limit\) or at least http.headersTimeoutMs/);
+    assert.throws(() => load({ http: { headersTimeoutMs: 0, idleMs: 1 } }), (error: unknown) => error instanceof ConfigError && error.problems.length === 2);
+  });
+
   it('HOST and PORT override the file', () => {
     const config = load({ port: 1234 }, { HOST: '0.0.0.0', PORT: '8080' });
     assert.equal(config.host, '0.0.0.0');
