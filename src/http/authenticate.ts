@@ -19,10 +19,16 @@ export function parseRoles(header: string | undefined): string[] {
   return header.split(',').map((role) => role.trim().toLowerCase()).filter((role) => role !== '');
 }
 
+/**
+ * Longest project id taken from the headers: Keystone's are at most 64 characters, and an image's
+ * owner column holds 255 (longer ones made PostgreSQL refuse the image insert, a 500).
+ */
+const MAX_PROJECT_ID_LENGTH = 255;
+
 function callerFromTrustedHeaders(req: Request): Caller | undefined {
   if (req.get('x-identity-status') !== 'Confirmed') return undefined;
   const projectId = req.get('x-project-id') ?? req.get('x-tenant-id');
-  if (projectId === undefined || projectId === '') return undefined;
+  if (projectId === undefined || projectId === '' || projectId.length > MAX_PROJECT_ID_LENGTH) return undefined;
   const roles = parseRoles(req.get('x-roles'));
   return { projectId, userId: req.get('x-user-id'), roles, isAdmin: roles.includes('admin') };
 }

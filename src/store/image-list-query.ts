@@ -86,6 +86,31 @@ function applyScope(db: Knex, query: Knex.QueryBuilder, scope: ImageListScope): 
   });
 }
 
+/**
+ * The integer columns' ranges as [lowest, first value past the highest]: int4 exactly; int8
+ * (±9.22e18) as ±9e18, because a double near ±2^63 is written out rounded past it.
+ */
+const INTEGER_RANGES: Partial<Record<string, readonly [number, number]>> = {
+  min_disk: [-(2 ** 31), 2 ** 31],
+  min_ram: [-(2 ** 31), 2 ** 31],
+  size: [-9e18, 9e18],
+  virtual_size: [-9e18, 9e18],
+};
+
+/**
+ * A number outside the column's range compares the same way with every stored value: the filter
+ * is then a constant (`all` rows whose column is not NULL, or `none`) on every engine, instead of
+ * PostgreSQL's out-of-range error (a 500).
+ */
+function outOfRangeFilter(column: string, op: string, value: number): 'all' | 'none' | undefined {
+  const range = INTEGER_RANGES[column];
+  if (range === undefined || (value >= range[0] && value < range[1])) return undefined;
+  if (op === 'eq') return 'none';
+  if (op === 'neq') return 'all';
+  const below = op === 'lt' || op === 'lte';
+  return below === value > 0 ? 'all' : 'none';
+}
+
 function applyFilter(db: Knex, query: Knex.QueryBuilder, filter: ImageFilter): void {
   if ('tag' in filter) {
     void query.whereExists((tag) => {
@@ -102,8 +127,13 @@ function applyFilter(db: Knex, query: Knex.QueryBuilder, filter: ImageFilter): v
     // Only equality makes sense against NULL; Glance compares with SQL `=` and finds nothing.
     void query.whereRaw('1 = 0');
   } else {
-    const operator = { eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' }[filter.op];
-    void query.where(`i.${filter.column}`, operator, filter.value);
+    const constant = typeof filter.value === 'number' ? outOfRangeFilter(filter.column, filter.op, filter.value) : undefined;
+    if (constant === 'none') void query.whereRaw('1 = 0');
+    else if (constant === 'all') void query.whereNotNull(`i.${filter.column}`);
+    else {
+      const operator = { eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' }[filter.op];
+      void query.where(`i.${filter.column}`, operator, filter.value);
+    }
   }
 }
 

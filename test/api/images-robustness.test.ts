@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildApp, type TestApp } from '../helpers/build-app.ts';
-import { OWNER, makeImage, messageOf } from '../helpers/fixtures.ts';
+import { OWNER, as, makeImage, messageOf } from '../helpers/fixtures.ts';
 
 const PATCH_TYPE = 'application/openstack-images-v2.1-json-patch';
 
@@ -95,6 +95,37 @@ describe('image routes never answer 500 to bad input', () => {
     assert.notEqual(messageOf(atLimit.body), text);
     const overLimit = await t.request.post('/v2/images').set(OWNER).set('Content-Type', 'application/json').send(`{"name": "x", "extra": ${nested(100)}}`);
     assert.equal(messageOf(overLimit.body), text);
+  });
+
+  it('a trusted project id over 255 characters is no identity (401), not a 500 from PostgreSQL on create (found by the fuzzer)', async () => {
+    const longest = await t.request.post('/v2/images').set(as('p'.repeat(255))).send({ name: 'x' });
+    assert.equal(longest.status, 201, longest.text);
+    assert.equal(longest.body.owner, 'p'.repeat(255));
+    const tooLong = await t.request.post('/v2/images').set(as('p'.repeat(256))).send({ name: 'x' });
+    assert.equal(tooLong.status, 401, tooLong.text);
+    assert.equal((await t.request.get('/v2/images').set(as('p'.repeat(256)))).status, 401);
+  });
+
+  it('numeric list filters past the int4/int8 column ranges compare like any number, not a 500 on PostgreSQL (found by the fuzzer)', async () => {
+    const image = await makeImage(t, { size: 10, minRam: 5, minDisk: 1 });
+    const listed = async (query: string): Promise<boolean> => {
+      const res = await t.request.get(`/v2/images?${query}&limit=1000`).set(OWNER);
+      assert.equal(res.status, 200, `${query}: ${res.text.slice(0, 200)}`);
+      return (res.body.images as Array<{ id: string }>).some((i) => i.id === image.id);
+    };
+    assert.equal(await listed('size_min=99999999999999999999'), false);
+    assert.equal(await listed('size_max=99999999999999999999'), true);
+    assert.equal(await listed('size_min=-99999999999999999999'), true);
+    assert.equal(await listed('size_max=-99999999999999999999'), false);
+    assert.equal(await listed('size=99999999999999999999'), false);
+    assert.equal(await listed('size_max=9223372036854775807'), true);
+    assert.equal(await listed('size_max=-9223372036854775808'), false);
+    assert.equal(await listed('size_min=-9223372036854775809'), true);
+    assert.equal(await listed('min_ram=2147483648'), false);
+    assert.equal(await listed('min_ram_max=2147483648'), true);
+    assert.equal(await listed('min_disk_min=-2147483649'), true);
+    assert.equal(await listed('min_disk_min=2147483648'), false);
+    assert.equal(await listed('size_min=10'), true);
   });
 
   it('a body far over the JSON limit is refused without a 500', async () => {
