@@ -6,9 +6,10 @@
 import type { Clock } from '../clock.ts';
 import type { MemberLimitsConfig, PolicyMode } from '../config.ts';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, RequestEntityTooLargeError } from '../errors.ts';
-import type { MemberRead, MemberReadOptions, MemberStore } from '../store/member-store.ts';
+import type { MemberRead, MemberReadOptions, MemberStore, StatusChange } from '../store/member-store.ts';
 import { canSeeImage } from './image-access.ts';
 import { memberLimitFor } from './member-limits.ts';
+import { createKeyedBatches } from './keyed-batches.ts';
 import { enforceMemberPolicy } from './member-policy.ts';
 import { MEMBER_STATUSES, type Caller, type Member, type MemberStatus } from './types.ts';
 
@@ -27,6 +28,15 @@ export interface MemberServiceDeps {
   policyMode: PolicyMode;
   limits: MemberLimitsConfig;
 }
+
+/** One add waiting for its image's lock: the limit is the one its own read of the image gave. */
+interface AddRequest {
+  memberId: string;
+  limit: number;
+}
+
+/** Bounds one transaction's length (and how long its lock is held). */
+const MAX_WRITES_PER_BATCH = 64;
 
 const imageNotFound = (imageId: string): NotFoundError => new NotFoundError(`Image ${imageId} not found.`);
 const memberNotFound = (memberId: string, imageId: string): NotFoundError =>
@@ -55,6 +65,87 @@ export function createMemberService(deps: MemberServiceDeps): MemberService {
   }
 
   const now = (): string => clock.now().toISOString();
+
+  const duplicate = (imageId: string, memberId: string): ConflictError => new ConflictError(`Member ${memberId} is duplicated for image ${imageId}`);
+
+  /**
+   * Decides a batch of adds to one image under its lock, in arrival order, exactly as if each ran
+   * alone: the limit before duplicates (as Glance: a full image answers 413 even to a re-add),
+   * then a revive of a removed row (keeping its created_at) or a new row at the end of the list.
+   */
+  async function addLocked(imageId: string, requests: readonly AddRequest[]): Promise<PromiseSettledResult<Member>[]> {
+    // Counting reads every row of the image: only done when there is a limit to check.
+    const countLive = requests.some(({ limit }) => limit >= 0);
+    const outcomes = await members.withImageLock(imageId, requests.map(({ memberId }) => memberId), { countLive }, async (locked, state) => {
+      let live = state.live ?? 0;
+      const added = new Set<string>();
+      const results: PromiseSettledResult<Member>[] = [];
+      const inserts: Member[] = [];
+      for (const { memberId, limit } of requests) {
+        const attempted = live + 1;
+        if (limit >= 0 && attempted > limit) {
+          results.push({ status: 'rejected', reason: new RequestEntityTooLargeError(
+            `Image member limit exceeded for image ${imageId}: The limit has been exceeded on the number of allowed image members for this image. Attempted: ${attempted}, Maximum: ${limit}:`,
+          ) });
+          continue;
+        }
+        const existing = state.existing.get(memberId);
+        if (added.has(memberId) || (existing !== undefined && !existing.deleted)) {
+          results.push({ status: 'rejected', reason: duplicate(imageId, memberId) });
+          continue;
+        }
+        const at = now();
+        let member: Member;
+        if (existing !== undefined) {
+          member = await locked.revive(imageId, memberId, at);
+        } else {
+          member = { imageId, memberId, status: 'pending', createdAt: at, updatedAt: at };
+          inserts.push(member);
+        }
+        added.add(memberId);
+        live += 1;
+        results.push({ status: 'fulfilled', value: member });
+      }
+      // New rows go in together, in arrival order (their list order), before the commit.
+      await locked.insert(inserts);
+      return results;
+    });
+    if (outcomes === undefined) return requests.map(() => ({ status: 'rejected', reason: imageNotFound(imageId) }));
+    return outcomes;
+  }
+
+  /** Status changes to one image that arrive together are committed together (one durable commit). */
+  const statusChanges = createKeyedBatches<StatusChange, Member>(async (imageId, changes) => {
+    const updated = await members.updateStatuses(imageId, changes);
+    return changes.map(({ memberId }, i): PromiseSettledResult<Member> => {
+      const member = updated[i];
+      return member === undefined ? { status: 'rejected', reason: memberNotFound(memberId, imageId) } : { status: 'fulfilled', value: member };
+    });
+  }, MAX_WRITES_PER_BATCH);
+
+  /**
+   * Concurrent adds to one image are serialised by its lock anyway; those that arrive while one
+   * batch holds it run together in the next, one transaction and one durable commit for all.
+   */
+  const adds = createKeyedBatches<AddRequest, Member>(async (imageId, requests) => {
+    try {
+      return await addLocked(imageId, requests);
+    } catch (error) {
+      // The primary key is the last guard against a racing duplicate. It rolls the whole batch
+      // back, so each add is retried alone and only the duplicate is refused.
+      if (!(error instanceof ConflictError)) throw error;
+      if (requests.length === 1) return [{ status: 'rejected', reason: duplicate(imageId, requests[0]!.memberId) }];
+      const one: PromiseSettledResult<Member>[] = [];
+      for (const request of requests) {
+        try {
+          one.push(...(await addLocked(imageId, [request])));
+        } catch (retryError) {
+          one.push({ status: 'rejected', reason: retryError instanceof ConflictError ? duplicate(imageId, request.memberId) : retryError });
+        }
+      }
+      return one;
+    }
+  }, MAX_WRITES_PER_BATCH);
 
   return {
     async list(caller, imageId) {
@@ -90,31 +181,7 @@ export function createMemberService(deps: MemberServiceDeps): MemberService {
       if (legacy && !caller.isAdmin && (image.owner === null || image.owner !== caller.projectId)) throw refused;
       enforceMemberPolicy(policyMode, caller, image, 'add_member');
 
-      const limit = memberLimitFor(image, deps.limits);
-      const duplicate = (): ConflictError => new ConflictError(`Member ${memberId} is duplicated for image ${imageId}`);
-      let added: Member | undefined;
-      try {
-        // Counting reads every row of the image: only done when there is a limit to check.
-        added = await members.withImageLock(image.id, memberId, { countLive: limit >= 0 }, async (locked, { live, existing }) => {
-          // The limit is checked before duplicates, as Glance does (a full image answers 413 to a re-add).
-          const attempted = (live ?? 0) + 1;
-          if (limit >= 0 && attempted > limit) {
-            throw new RequestEntityTooLargeError(
-              `Image member limit exceeded for image ${imageId}: The limit has been exceeded on the number of allowed image members for this image. Attempted: ${attempted}, Maximum: ${limit}:`,
-            );
-          }
-          if (existing && !existing.deleted) throw duplicate();
-          const at = now();
-          if (existing) return locked.revive(image.id, memberId, at);
-          return locked.insert({ imageId: image.id, memberId, status: 'pending', createdAt: at, updatedAt: at });
-        });
-      } catch (error) {
-        // The primary key is the last guard against a racing duplicate.
-        if (error instanceof ConflictError) throw duplicate();
-        throw error;
-      }
-      if (added === undefined) throw imageNotFound(imageId);
-      return added;
+      return adds.submit(image.id, { memberId, limit: memberLimitFor(image, deps.limits) });
     },
 
     async updateStatus(caller, imageId, memberId, status) {
@@ -129,9 +196,7 @@ export function createMemberService(deps: MemberServiceDeps): MemberService {
       if (typeof status !== 'string' || !MEMBER_STATUSES.includes(status as MemberStatus)) {
         throw new BadRequestError('Incorrect request: Status must be "pending", "accepted" or "rejected".');
       }
-      const updated = await members.updateStatus(image.id, memberId, status as MemberStatus, now());
-      if (updated === undefined) throw memberNotFound(memberId, image.id);
-      return updated;
+      return statusChanges.submit(image.id, { memberId, status: status as MemberStatus, now: now() });
     },
 
     async remove(caller, imageId, memberId) {

@@ -53,18 +53,24 @@ export interface MemberRead {
   members: Member[] | undefined;
 }
 
-/** What an add depends on, read by the statement that locks the image. */
+export interface StatusChange {
+  memberId: string;
+  status: MemberStatus;
+  now: string;
+}
+
+/** What a batch of adds depends on, read under the image lock. */
 export interface LockedMemberState {
   /** The number of live rows; only counted when asked (it reads every row of the image). */
   live: number | undefined;
-  /** The row of the member being added, live or soft-deleted. */
-  existing: StoredMember | undefined;
+  /** The rows, live or soft-deleted, of the members being added, by member id. */
+  existing: ReadonlyMap<string, StoredMember>;
 }
 
 /** Operations available while the image's member set is locked. */
 export interface LockedMemberStore {
-  /** Inserts a live row at the end of the image's list. */
-  insert(member: Member): Promise<Member>;
+  /** Inserts live rows at the end of the image's list, in this order, in one statement. */
+  insert(members: readonly Member[]): Promise<void>;
   /** Brings a soft-deleted row back as `pending`, keeping `created_at`. */
   revive(imageId: string, memberId: string, now: string): Promise<Member>;
 }
@@ -73,18 +79,21 @@ export interface MemberStore {
   /** The image (undefined when there is none) with the caller's live row and what `options` asks for. */
   read(imageId: string, callerProjectId: string, options?: MemberReadOptions): Promise<MemberRead | undefined>;
   /**
-   * Runs `work` with the image's member set locked, in one transaction, together with the state
-   * of `memberId` (and the live count when `countLive`) read by the locking statement itself.
+   * Runs `work` with the image's member set locked, in one transaction, together with the rows of
+   * `memberIds` (and the live count when `countLive`) read after the lock was taken.
    * Resolves to undefined (without running `work`) when the image no longer exists.
    */
   withImageLock<T>(
     imageId: string,
-    memberId: string,
+    memberIds: readonly string[],
     options: { countLive: boolean },
     work: (locked: LockedMemberStore, state: LockedMemberState) => Promise<T>,
   ): Promise<T | undefined>;
-  /** Sets the status of a live row; `updated_at` moves only when the status changes. Undefined if no live row. */
-  updateStatus(imageId: string, memberId: string, status: MemberStatus, now: string): Promise<Member | undefined>;
+  /**
+   * Sets the status of live rows of one image, in order, committed together; `updated_at` moves
+   * only when the status changes. Undefined for a change whose row is not live.
+   */
+  updateStatuses(imageId: string, changes: readonly StatusChange[]): Promise<Array<Member | undefined>>;
   /** Soft-deletes a live row; false when there was none. */
   remove(imageId: string, memberId: string): Promise<boolean>;
 }
@@ -150,11 +159,16 @@ function memberFrom(imageId: string, memberId: string | null | undefined, status
   return { imageId, memberId, status: status as MemberStatus, createdAt: createdAt!, updatedAt: updatedAt! };
 }
 
-/** What an add depends on, as columns over the `images` row: the live count (or null) and the member's row. */
-function stateColumns(countLive: boolean): string {
-  const member = (column: string): string => `(select m.${column} from image_members m where m.image_id = images.id and m.member_id = ?) as m_${column}`;
-  return `${countLive ? '(select count(*) from image_members c where c.image_id = images.id and c.deleted = ?)' : 'null'} as live,
-    ${['member_id', 'status', 'created_at', 'updated_at', 'deleted'].map(member).join(', ')}`;
+/**
+ * What adds depend on, as columns over the `images` row: the live count (or null) and the rows of
+ * the members named by a JSON array of ids (one binding, so the text is the same for any number).
+ */
+function stateColumns(db: Db, countLive: boolean): string {
+  const live = countLive ? '(select count(*) from image_members c where c.image_id = images.id and c.deleted = ?)' : 'null';
+  const rows = isSqlite(db)
+    ? "(select '[' || group_concat(json_array(m.member_id, m.status, m.created_at, m.updated_at, m.deleted), ',') || ']' from image_members m where m.image_id = images.id and m.member_id in (select value from json_each(?)))"
+    : '(select json_agg(json_build_array(m.member_id, m.status, m.created_at, m.updated_at, m.deleted)) from image_members m where m.image_id = images.id and m.member_id in (select json_array_elements_text(?::json)))';
+  return `${live} as live, ${rows} as existing_json`;
 }
 
 /** Bumps the image's write counter, which takes PostgreSQL's row lock or SQLite's write lock. */
@@ -162,30 +176,36 @@ const LOCK_SQL = 'update images set member_write_seq = member_write_seq + 1 wher
 
 interface LockRow {
   live: number | string | null;
-  m_member_id: string | null;
-  m_status: string | null;
-  m_created_at: string | null;
-  m_updated_at: string | null;
-  m_deleted: boolean | number | null;
+  /** `[[member_id, status, created_at, updated_at, deleted], …]` (null for none); text on SQLite, parsed on PostgreSQL. */
+  existing_json: string | StoredMemberTuple[] | null;
 }
+
+type StoredMemberTuple = [memberId: string, status: string, createdAt: string, updatedAt: string, deleted: boolean | number];
 
 function lockedStore(trx: Db, prepared: PreparedStatements): LockedMemberStore {
   const sqlite = isSqlite(trx);
   return {
-    async insert(member) {
+    async insert(members) {
+      if (members.length === 0) return;
+      // One statement for the whole batch, its text the same for any size (the rows come as one
+      // JSON binding): positions continue from the image's last (the image is locked).
+      const rows = JSON.stringify(members.map(({ memberId, createdAt }) => [memberId, createdAt]));
+      const imageId = members[0]!.imageId;
       try {
-        // The position is one past the image's last, taken in the same statement (the image is locked).
-        await prepared.rows(
-          'glance_share_member_insert',
-          `insert into image_members (image_id, member_id, status, created_at, updated_at, deleted, seq)
-           values (?, ?, ?, ?, ?, ${sqlite ? '0' : 'false'}, (select coalesce(max(seq), 0) + 1 from image_members where image_id = ?))`,
-          [member.imageId, member.memberId, member.status, member.createdAt, member.updatedAt, member.imageId],
-        );
+        await prepared.rows('glance_share_member_insert', sqlite
+          ? `insert into image_members (image_id, member_id, status, created_at, updated_at, deleted, seq)
+             select ?, json_extract(j.value, '$[0]'), 'pending', json_extract(j.value, '$[1]'), json_extract(j.value, '$[1]'), 0,
+               (select coalesce(max(seq), 0) from image_members where image_id = ?) + j.key + 1
+             from json_each(?) j`
+          : `insert into image_members (image_id, member_id, status, created_at, updated_at, deleted, seq)
+             select ?, j.e ->> 0, 'pending', j.e ->> 1, j.e ->> 1, false,
+               (select coalesce(max(seq), 0) from image_members where image_id = ?) + j.position
+             from json_array_elements(?::json) with ordinality as j(e, position)`,
+        [imageId, imageId, rows]);
       } catch (error) {
-        if (isUniqueViolation(error)) throw new ConflictError(`member ${member.memberId} exists for image ${member.imageId}`, { cause: error });
+        if (isUniqueViolation(error)) throw new ConflictError(`a member exists already for image ${imageId}`, { cause: error });
         throw error;
       }
-      return member;
     },
     async revive(imageId, memberId, now) {
       const [row] = await prepared.rows<MemberRow>(
@@ -238,35 +258,49 @@ export function createMemberStore(db: Db): MemberStore {
         members,
       };
     },
-    async withImageLock(imageId, memberId, { countLive }, work) {
+    async withImageLock(imageId, memberIds, { countLive }, work) {
       const variant = countLive ? 'count' : 'nocount';
-      const stateBindings: Knex.Value[] = [...(countLive ? [false] : []), ...Array<string>(5).fill(memberId)];
+      const stateBindings: Knex.Value[] = [...(countLive ? [false] : []), JSON.stringify(memberIds)];
       return db.transaction(async (trx) => {
         const inTransaction = createPreparedStatements(trx);
         let row: LockRow | undefined;
         if (sqlite) {
           // SQLite: the UPDATE reads from the snapshot it takes with the write lock, so the state
           // can come back from the locking statement itself (one round trip less).
-          [row] = await inTransaction.rows<LockRow>(`lock_${variant}`, `${LOCK_SQL} returning ${stateColumns(countLive)}`, [imageId, ...stateBindings]);
+          [row] = await inTransaction.rows<LockRow>(`lock_${variant}`, `${LOCK_SQL} returning ${stateColumns(db, countLive)}`, [imageId, ...stateBindings]);
         } else {
           // PostgreSQL: a statement that waited for the row lock still reads from the snapshot it
           // started with, missing what the lock holder committed; the next statement sees it.
           const [locked] = await inTransaction.rows<{ id: string }>('glance_share_member_lock', `${LOCK_SQL} returning id`, [imageId]);
           if (locked !== undefined) {
-            [row] = await inTransaction.rows<LockRow>(`glance_share_member_state_${variant}`, `select ${stateColumns(countLive)} from images where id = ?`, [...stateBindings, imageId]);
+            [row] = await inTransaction.rows<LockRow>(`glance_share_member_state_${variant}`, `select ${stateColumns(db, countLive)} from images where id = ?`, [...stateBindings, imageId]);
           }
         }
         if (row === undefined) return undefined;
-        const existing = row.m_member_id === null ? undefined : toMember({
-          image_id: imageId, member_id: row.m_member_id, status: row.m_status!, created_at: row.m_created_at!, updated_at: row.m_updated_at!, deleted: row.m_deleted!,
-        });
+        const raw = row.existing_json;
+        const tuples = raw === null ? [] : typeof raw === 'string' ? (JSON.parse(raw) as StoredMemberTuple[]) : raw;
+        const existing = new Map(tuples.map(([memberId, status, createdAt, updatedAt, deleted]) => [
+          memberId,
+          toMember({ image_id: imageId, member_id: memberId, status, created_at: createdAt, updated_at: updatedAt, deleted }),
+        ]));
         return work(lockedStore(trx, inTransaction), { live: row.live === null ? undefined : Number(row.live), existing });
       });
     },
-    async updateStatus(imageId, memberId, status, now) {
-      // One statement, so a concurrent delete either happens before (no row → 404) or after.
-      const row = (await prepared.rows<MemberRow>('glance_share_member_update_status', updateStatusSql, [status, status, now, imageId, memberId, false]))[0];
-      return row === undefined ? undefined : live(toMember(row));
+    async updateStatuses(imageId, changes) {
+      // Each change is one statement, so a concurrent delete either happens before it (no row →
+      // undefined) or after it. Alone it commits by itself; several share a transaction, so one
+      // durable commit.
+      const update = async (statements: PreparedStatements, { memberId, status, now }: StatusChange): Promise<Member | undefined> => {
+        const [row] = await statements.rows<MemberRow>('glance_share_member_update_status', updateStatusSql, [status, status, now, imageId, memberId, false]);
+        return row === undefined ? undefined : live(toMember(row));
+      };
+      if (changes.length === 1) return [await update(prepared, changes[0]!)];
+      return db.transaction(async (trx) => {
+        const inTransaction = createPreparedStatements(trx);
+        const updated: Array<Member | undefined> = [];
+        for (const change of changes) updated.push(await update(inTransaction, change));
+        return updated;
+      });
     },
     async remove(imageId, memberId) {
       const changed = await db('image_members').where({ image_id: imageId, member_id: memberId, deleted: false }).update({ deleted: true });

@@ -5,8 +5,12 @@
 import type { Knex } from 'knex';
 import type { Db } from './db.ts';
 import * as initial from './migrations/0001-initial.ts';
+import * as memberPositionIndex from './migrations/0002-member-position-index.ts';
 
-const MIGRATIONS: ReadonlyArray<[string, Knex.Migration]> = [['0001-initial', initial]];
+const MIGRATIONS: ReadonlyArray<[string, Knex.Migration]> = [
+  ['0001-initial', initial],
+  ['0002-member-position-index', memberPositionIndex],
+];
 
 const source: Knex.MigrationSource<Knex.Migration> = {
   getMigrations: async () => MIGRATIONS.map(([, migration]) => migration),
