@@ -79,7 +79,7 @@ export function createApp(deps: AppDeps): Express {
   const tokens = keystone === undefined ? identity : createKeystoneAuthenticator({ config: keystone, clock: deps.clock, logger });
   v2.use(createAuthenticateMiddleware({ mode: config.auth.mode, tokens, ...(keystone === undefined ? {} : { keystoneUrl: keystone.url }) }));
   v2.use(createV2RootRouter({ publicUrl: config.publicUrl }));
-  v2.use(createSchemasRouter({ glanceSchemaDir: join(schemaDir, 'glance') }));
+  v2.use('/schemas', createSchemasRouter({ glanceSchemaDir: join(schemaDir, 'glance') }));
   v2.use(createImagesRouter({
     service: createImageService({
       store: imageStore,
