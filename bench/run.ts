@@ -46,6 +46,7 @@ const { values: opts } = parseArgs({
     keep: { type: 'boolean', default: false },
     'shared-images': { type: 'string', default: '100000' },
     'sqlite-pool': { type: 'string' },
+    'sqlite-readers': { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
   },
 });
@@ -210,7 +211,7 @@ async function main(withPg: boolean): Promise<void> {
       engines.push({ engine: 'pg', database: { client: 'pg', url: pg.url } });
     }
     for (const { engine, database } of engines) {
-      const db = createDb(engine === 'sqlite' ? { client: 'sqlite3', filename: String(database['filename']) } : { client: 'pg', filename: '', url: String(database['url']) });
+      const db = createDb(engine === 'sqlite' ? { client: 'sqlite3', filename: String(database['filename']), readers: 0 } : { client: 'pg', filename: '', url: String(database['url']), readers: 0 });
       try {
         const took = await seed(db, projects, { sharedImages: SHARED, sparseEvery: SPARSE_EVERY, addImages });
         out(`${engine}: seeded ${SHARED.toLocaleString('en-US')} shared images (+${(SHARED / SPARSE_EVERY).toLocaleString('en-US')} for the second project), 128 members, ${addImages} add images in ${(took / 1000).toFixed(1)} s`);
@@ -264,7 +265,11 @@ async function main(withPg: boolean): Promise<void> {
         const config = {
           logLevel: opts['log-level'],
           dataDir: join(work, name),
-          database: engine === 'sqlite' && opts['sqlite-pool'] !== undefined ? { ...database, pool: { max: Number(opts['sqlite-pool']) } } : database,
+          database: engine !== 'sqlite' ? database : {
+            ...database,
+            ...(opts['sqlite-pool'] === undefined ? {} : { pool: { max: Number(opts['sqlite-pool']) } }),
+            ...(opts['sqlite-readers'] === undefined ? {} : { readers: Number(opts['sqlite-readers']) }),
+          },
           migrateOnStart: false,
           memberLimits: { default: -1, rules: [] },
           auth: mode === 'builtin' ? identity : { ...identity, ...keystone!.authConfig() },

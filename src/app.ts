@@ -34,6 +34,8 @@ import { isDatabaseUnavailable } from './store/sql-errors.ts';
 export interface AppDeps {
   config: Readonly<Config>;
   db: Db;
+  /** Where reads outside transactions run (store/db.ts `createReadDb`); defaults to `db`. */
+  readDb?: Db;
   logger: Logger;
   clock: Clock;
   validator: Validator;
@@ -45,12 +47,13 @@ const defaultSchemaDir = join(import.meta.dirname, '..', 'schemas');
 
 export function createApp(deps: AppDeps): Express {
   const { config, db, logger } = deps;
+  const readDb = deps.readDb ?? db;
   const schemaDir = deps.schemaDir ?? defaultSchemaDir;
 
   // Stores and services. The image store is shared by the image and member services.
-  const imageStore = createImageStore(db);
+  const imageStore = createImageStore(db, readDb);
   const members = createMemberService({
-    members: createMemberStore(db),
+    members: createMemberStore(db, readDb),
     clock: deps.clock,
     policyMode: config.policy.mode,
     limits: config.memberLimits,

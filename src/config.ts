@@ -49,6 +49,8 @@ export interface DatabaseConfig {
   filename: string;
   url?: string;
   pool?: { min?: number; max?: number };
+  /** SQLite: read-only connections for reads (see store/db.ts `createReadDb`). */
+  readers: number;
 }
 
 /** Timeouts of the HTTP server (http/http-server.ts); milliseconds, 0 = none. */
@@ -118,6 +120,7 @@ export function loadConfig({ file, baseDir, env, check }: LoadConfigOptions): Re
   const database: DatabaseConfig = {
     ...config.database,
     client: config.database.client ?? 'sqlite3',
+    readers: config.database.readers ?? 2,
     filename: config.database.filename ? within(config.database.filename) : join(dataDir, 'glance-share.sqlite'),
   };
   const identity: IdentityConfig = {

@@ -17,7 +17,7 @@ import { DEMO_PASSWORD, demoIdentity } from './demo-identity.ts';
 import { createHttpServer } from './http/http-server.ts';
 import { createLogger } from './logger.ts';
 import { recoverInterruptedUploads } from './services/image-data.ts';
-import { createDb } from './store/db.ts';
+import { createDb, createReadDb } from './store/db.ts';
 import { createImageFileStore } from './store/image-files.ts';
 import { createImageStore } from './store/image-store.ts';
 import { migrateLatest } from './store/migrate.ts';
@@ -80,7 +80,8 @@ async function main(): Promise<void> {
   const recoveryTimer = setInterval(() => void recoverUploads(), (config.images.savingTimeoutSeconds * 1000) / 2);
   recoveryTimer.unref();
 
-  const app = createApp({ config, db, logger, clock: systemClock, validator });
+  const readDb = createReadDb(config.database, db);
+  const app = createApp({ config, db, readDb, logger, clock: systemClock, validator });
 
   const server = createHttpServer(app, { http: config.http, logger, ...(config.auth.mode === 'builtin' ? { keystonePrefix: '/identity' } : {}) });
   server.listen(config.port, config.host);
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     clearInterval(recoveryTimer);
     server.close(() => {
-      db.destroy().finally(() => process.exit(0));
+      Promise.allSettled([db.destroy(), ...(readDb === db ? [] : [readDb.destroy()])]).finally(() => process.exit(0));
     });
     server.closeIdleConnections();
     setTimeout(() => process.exit(1), 30_000).unref();

@@ -45,6 +45,32 @@ export function createDb(config: DatabaseConfig): Db {
   });
 }
 
+/**
+ * The connections reads run on. SQLite: a pool of read-only connections on the same file. In WAL
+ * mode readers run beside each other and beside the writer, each statement on its own thread of
+ * libuv's pool while the event loop goes on, and every write still queues for the one writer
+ * connection (in knex's pool, not in SQLite's sleeping busy handler). A read sees every
+ * transaction committed before it starts, so a write that was answered is seen by any later read,
+ * on any connection or instance. PostgreSQL (one pool serves both), an in-memory database (which
+ * exists only on its one connection) and `readers: 0`: the writer itself.
+ */
+export function createReadDb(config: DatabaseConfig, writer: Db): Db {
+  if (config.client === 'pg' || config.filename === ':memory:' || config.readers === 0) return writer;
+  return knexFactory({
+    client: 'sqlite3',
+    connection: { filename: config.filename },
+    useNullAsDefault: true,
+    // Opened on first use, after the writer has created the file and set WAL mode (persistent).
+    pool: {
+      min: 0,
+      max: config.readers,
+      afterCreate(connection: SqliteConnection, done: (error: Error | null, connection: SqliteConnection) => void) {
+        connection.exec('PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;', (error) => done(error, connection));
+      },
+    },
+  });
+}
+
 interface SqliteConnection {
   exec(sql: string, callback: (error: Error | null) => void): void;
 }

@@ -190,13 +190,17 @@ async function inNewTransaction<T>(db: Knex, work: (trx: Knex) => Promise<T>): P
   }
 }
 
-export function createImageStore(db: Db): ImageStore {
+/**
+ * `reads` serves the reads made outside a transaction (see db.ts `createReadDb`); writes and
+ * everything inside a transaction use `db`.
+ */
+export function createImageStore(db: Db, reads: Db = db): ImageStore {
   const inTransaction = db.isTransaction === true;
   const withTransaction = <T>(work: (trx: Knex) => Promise<T>): Promise<T> => (inTransaction ? work(db) : inNewTransaction(db, work));
 
   const store: ImageStore = {
     async findById(id) {
-      const row = (await imageSelect(db).where('i.id', id).first()) as ImageRow | undefined;
+      const row = (await imageSelect(inTransaction ? db : reads).where('i.id', id).first()) as ImageRow | undefined;
       return row === undefined ? undefined : toImage(row);
     },
 
@@ -207,8 +211,9 @@ export function createImageStore(db: Db): ImageStore {
         // fail upgrading a SQLite read snapshot another connection has since changed).
         await db('images').where({ id }).update({ updated_at: db.ref('updated_at') });
       }
-      const query = imageSelect(db)
-        .select(db.raw(
+      const source = inTransaction ? db : reads;
+      const query = imageSelect(source)
+        .select(source.raw(
           'exists (select 1 from image_members m where m.image_id = i.id and m.member_id = ? and m.deleted = ?) as is_member',
           [projectId, false],
         ))
@@ -280,7 +285,8 @@ export function createImageStore(db: Db): ImageStore {
     },
 
     async list(query) {
-      const rows = (await buildListQuery(db, imageSelect(db), query)) as ImageRow[];
+      const source = inTransaction ? db : reads;
+      const rows = (await buildListQuery(source, imageSelect(source), query)) as ImageRow[];
       return rows.map(toImage);
     },
 

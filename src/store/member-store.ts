@@ -218,9 +218,11 @@ function lockedStore(trx: Db, prepared: PreparedStatements): LockedMemberStore {
   };
 }
 
-export function createMemberStore(db: Db): MemberStore {
+/** `reads` serves `read` (see db.ts `createReadDb`); every write and transaction uses `db`. */
+export function createMemberStore(db: Db, reads: Db = db): MemberStore {
   const sqlite = isSqlite(db);
   const prepared = createPreparedStatements(db);
+  const preparedReads = reads === db ? prepared : createPreparedStatements(reads);
   const readSqls = new Map<string, string>();
   const updateStatusSql = `update image_members set status = ?, updated_at = case when status = ? then updated_at else ? end
     where image_id = ? and member_id = ? and deleted = ? returning ${MEMBER_COLUMNS}, deleted`;
@@ -241,7 +243,7 @@ export function createMemberStore(db: Db): MemberStore {
       bindings.push(callerProjectId, false);
       if (options.memberId !== undefined) bindings.push(options.memberId, false);
       bindings.push(imageId);
-      const row = (await prepared.rows<ReadRow>(`glance_share_member_read_${key.replace(/\W/g, '_')}`, sql, bindings))[0];
+      const row = (await preparedReads.rows<ReadRow>(`glance_share_member_read_${key.replace(/\W/g, '_')}`, sql, bindings))[0];
       if (row === undefined) return undefined;
       const image = toImage(row);
       let members: Member[] | undefined;

@@ -15,7 +15,7 @@ import knexFactory from 'knex';
 import { createApp } from '../../src/app.ts';
 import type { Clock } from '../../src/clock.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { createDb, type Db } from '../../src/store/db.ts';
+import { createDb, createReadDb, type Db } from '../../src/store/db.ts';
 import { migrateLatest } from '../../src/store/migrate.ts';
 import { createValidator, type Validator } from '../../src/validation.ts';
 
@@ -89,7 +89,8 @@ export async function buildApp(overrides: Record<string, unknown> = {}): Promise
   const db = createDb(config.database);
   await migrateLatest(db);
   const clock = new TestClock();
-  const app = createApp({ config, db, logger: pino({ level: 'silent' }), clock, validator: validator() });
+  const readDb = createReadDb(config.database, db);
+  const app = createApp({ config, db, readDb, logger: pino({ level: 'silent' }), clock, validator: validator() });
   return {
     app,
     request: supertest(app),
@@ -99,6 +100,7 @@ export async function buildApp(overrides: Record<string, unknown> = {}): Promise
     dataDir,
     sharedConfig: (extra = {}) => ({ ...overrides, dataDir, database: database.config, migrateOnStart: false, ...extra }),
     async close() {
+      if (readDb !== db) await readDb.destroy();
       await db.destroy();
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });

@@ -32,6 +32,13 @@ describe('configuration', () => {
     assert.throws(() => load({ http: { headersTimeoutMs: 0, idleMs: 1 } }), (error: unknown) => error instanceof ConfigError && error.problems.length === 2);
   });
 
+  it('SQLite read connections: 2 by default, 0 allowed, a negative number or a fraction refused', () => {
+    assert.equal(load({}).database.readers, 2);
+    assert.equal(load({ database: { readers: 0 } }).database.readers, 0);
+    assert.throws(() => load({ database: { readers: -1 } }), /\/database\/readers/);
+    assert.throws(() => load({ database: { readers: 1.5 } }), /\/database\/readers/);
+  });
+
   it('HOST and PORT override the file', () => {
     const config = load({ port: 1234 }, { HOST: '0.0.0.0', PORT: '8080' });
     assert.equal(config.host, '0.0.0.0');
