@@ -14,7 +14,8 @@
  * Options: --quick (1 s cells, 0.5 s warm-up, one repeat), --duration S, --warmup S, --repeats N,
  * --connections N, --no-keystone, --no-glance, --no-pg, --targets a,b (names above),
  * --ops list,show,add,update,images-1k,images-100k, --cpu-prof DIR (glance-share targets write a
- * CPU profile there when they stop), --keep (keep the work directory with the servers' logs).
+ * CPU profile there when they stop), --sqlite-pool N, --sqlite-readers N (the SQLite servers'
+ * database.pool.max and database.readers), --keep (keep the work directory with the servers' logs).
  *
  * PostgreSQL: TEST_PG_URL if set, else the run re-executes itself under scripts/with-postgres.sh
  * (a throwaway server, removed afterwards). Everything started is stopped, whatever happens.
