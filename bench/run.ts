@@ -29,7 +29,7 @@ import { hashPassword } from '../src/services/password-hash.ts';
 import { startKeystone, type KeystonePeer } from '../test/helpers/keystone-peer.ts';
 import type { LoadResult, LoadSpec } from './load-worker.ts';
 import { freePort, projectRoot, startBare, startGlance, startGlanceShare, type Proc } from './peers.ts';
-import { addImageId, createDb, createPgDatabase, MEMBERS_IMAGE, otherMembers, seed, type BenchProjects } from './seed.ts';
+import { addImageId, createBenchPgDatabase, createDb, MEMBERS_IMAGE, otherMembers, seed, type BenchProjects } from './seed.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -207,7 +207,7 @@ async function main(withPg: boolean): Promise<void> {
     const engines: Array<{ engine: 'sqlite' | 'pg'; database: Record<string, unknown> }> = [];
     if (wanted('sqlite-builtin') || wanted('sqlite-keystone')) engines.push({ engine: 'sqlite', database: { client: 'sqlite3', filename: join(work, 'bench.sqlite') } });
     if (withPg && (wanted('pg-builtin') || wanted('pg-keystone'))) {
-      const pg = await createPgDatabase(process.env['TEST_PG_URL']!);
+      const pg = await createBenchPgDatabase(process.env['TEST_PG_URL']!);
       cleanups.push(() => pg.drop());
       engines.push({ engine: 'pg', database: { client: 'pg', url: pg.url } });
     }

@@ -5,10 +5,9 @@
  * every `sparseEvery`-th of which is also shared with the second listing project — so one project
  * lists among 100,000 shares, the other among 1,000 interleaved with them.
  */
-import { randomBytes } from 'node:crypto';
-import knexFactory from 'knex';
 import { createDb, isSqlite, type Db } from '../src/store/db.ts';
 import { migrateLatest } from '../src/store/migrate.ts';
+import { createPgDatabase } from '../test/helpers/pg-database.ts';
 
 export const MEMBERS_IMAGE = '11111111-1111-4111-8111-000000000001';
 export const addImageId = (k: number): string => `aaaaaaaa-aaaa-4aaa-8aaa-${String(k).padStart(12, '0')}`;
@@ -89,21 +88,6 @@ export async function seed(db: Db, projects: BenchProjects, options: SeedOptions
 }
 
 /** A fresh PostgreSQL database on the server at `serverUrl`; `drop()` removes it. */
-export async function createPgDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `gs_bench_${randomBytes(4).toString('hex')}`;
-  const admin = knexFactory({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
-  await admin.raw('create database ??', [name]);
-  await admin.destroy();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const again = knexFactory({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
-      await again.raw('drop database if exists ?? with (force)', [name]);
-      await again.destroy();
-    },
-  };
-}
+export const createBenchPgDatabase = (serverUrl: string) => createPgDatabase(serverUrl, 'gs_bench');
 
 export { createDb };

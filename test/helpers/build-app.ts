@@ -4,19 +4,18 @@
  * overrides go through the same loader and schema as production. One suite, two engines:
  * `npm test` runs on SQLite, `scripts/with-postgres.sh npm test` on PostgreSQL.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import supertest from 'supertest';
 import type { Express } from 'express';
-import knexFactory from 'knex';
 import { createApp } from '../../src/app.ts';
 import type { Clock } from '../../src/clock.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createDb, createReadDb, type Db } from '../../src/store/db.ts';
 import { migrateLatest } from '../../src/store/migrate.ts';
+import { createPgDatabase } from './pg-database.ts';
 import { createValidator, type Validator } from '../../src/validation.ts';
 
 export const projectRoot = join(import.meta.dirname, '..', '..');
@@ -45,22 +44,9 @@ interface TestDatabase {
 }
 
 /** A uniquely named PostgreSQL database on the TEST_PG_URL server, dropped afterwards. */
-async function createPgDatabase(): Promise<TestDatabase> {
-  const serverUrl = process.env['TEST_PG_URL']!;
-  const name = `gs_test_${randomBytes(6).toString('hex')}`;
-  const admin = knexFactory({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
-  await admin.raw('create database ??', [name]);
-  await admin.destroy();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    config: { client: 'pg', url: url.toString() },
-    async drop() {
-      const again = knexFactory({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
-      await again.raw('drop database if exists ?? with (force)', [name]);
-      await again.destroy();
-    },
-  };
+async function createTestPgDatabase(): Promise<TestDatabase> {
+  const { url, drop } = await createPgDatabase(process.env['TEST_PG_URL']!, 'gs_test');
+  return { config: { client: 'pg', url }, drop };
 }
 
 export interface TestApp {
@@ -78,7 +64,7 @@ export interface TestApp {
 export async function buildApp(overrides: Record<string, unknown> = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'glance-share-test-'));
   const database: TestDatabase = engine === 'pg'
-    ? await createPgDatabase()
+    ? await createTestPgDatabase()
     : { config: { filename: join(dataDir, 'glance-share.sqlite') }, drop: async () => {} };
   const config = loadConfig({
     file: { dataDir, logLevel: 'silent', database: database.config, ...overrides },
