@@ -167,7 +167,12 @@ function stateColumns(db: Db, countLive: boolean): string {
   const live = countLive ? '(select count(*) from image_members c where c.image_id = images.id and c.deleted = ?)' : 'null';
   const rows = isSqlite(db)
     ? "(select '[' || group_concat(json_array(m.member_id, m.status, m.created_at, m.updated_at, m.deleted), ',') || ']' from image_members m where m.image_id = images.id and m.member_id in (select value from json_each(?)))"
-    : '(select json_agg(json_build_array(m.member_id, m.status, m.created_at, m.updated_at, m.deleted)) from image_members m where m.image_id = images.id and m.member_id in (select json_array_elements_text(?::json)))';
+    // One primary-key lookup per named member (LIMIT 1 keeps the lateral subquery a per-id probe
+    // instead of a join that reads every row of the image; see migration 0003).
+    : `(select json_agg(json_build_array(m.member_id, m.status, m.created_at, m.updated_at, m.deleted))
+        from json_array_elements_text(?::json) as named(member_id)
+        cross join lateral (select r.member_id, r.status, r.created_at, r.updated_at, r.deleted from image_members r
+                            where r.image_id = images.id and r.member_id = named.member_id limit 1) m)`;
   return `${live} as live, ${rows} as existing_json`;
 }
 

@@ -6,10 +6,12 @@ import type { Knex } from 'knex';
 import type { Db } from './db.ts';
 import * as initial from './migrations/0001-initial.ts';
 import * as memberPositionIndex from './migrations/0002-member-position-index.ts';
+import * as memberImageStatistics from './migrations/0003-member-image-statistics.ts';
 
 const MIGRATIONS: ReadonlyArray<[string, Knex.Migration]> = [
   ['0001-initial', initial],
   ['0002-member-position-index', memberPositionIndex],
+  ['0003-member-image-statistics', memberImageStatistics],
 ];
 
 const source: Knex.MigrationSource<Knex.Migration> = {
