@@ -124,28 +124,29 @@ export function createMemberService(deps: MemberServiceDeps): MemberService {
   }, MAX_WRITES_PER_BATCH);
 
   /**
-   * Concurrent adds to one image are serialised by its lock anyway; those that arrive while one
-   * batch holds it run together in the next, one transaction and one durable commit for all.
+   * A batch of adds, with the primary key as the last guard against a racing duplicate: its
+   * violation rolls the whole batch back, so each add is retried alone and only the duplicate is
+   * refused (an add retried alone that fails otherwise fails alone).
    */
-  const adds = createKeyedBatches<AddRequest, Member>(async (imageId, requests) => {
+  async function addBatch(imageId: string, requests: readonly AddRequest[]): Promise<PromiseSettledResult<Member>[]> {
     try {
       return await addLocked(imageId, requests);
     } catch (error) {
-      // The primary key is the last guard against a racing duplicate. It rolls the whole batch
-      // back, so each add is retried alone and only the duplicate is refused.
       if (!(error instanceof ConflictError)) throw error;
       if (requests.length === 1) return [{ status: 'rejected', reason: duplicate(imageId, requests[0]!.memberId) }];
-      const one: PromiseSettledResult<Member>[] = [];
+      const alone: PromiseSettledResult<Member>[] = [];
       for (const request of requests) {
-        try {
-          one.push(...(await addLocked(imageId, [request])));
-        } catch (retryError) {
-          one.push({ status: 'rejected', reason: retryError instanceof ConflictError ? duplicate(imageId, request.memberId) : retryError });
-        }
+        alone.push(...(await addBatch(imageId, [request]).catch((reason: unknown) => [{ status: 'rejected' as const, reason }])));
       }
-      return one;
+      return alone;
     }
-  }, MAX_WRITES_PER_BATCH);
+  }
+
+  /**
+   * Concurrent adds to one image are serialised by its lock anyway; those that arrive while one
+   * batch holds it run together in the next, one transaction and one durable commit for all.
+   */
+  const adds = createKeyedBatches<AddRequest, Member>(addBatch, MAX_WRITES_PER_BATCH);
 
   return {
     async list(caller, imageId) {

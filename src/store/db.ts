@@ -27,19 +27,23 @@ export function createDb(config: DatabaseConfig): Db {
     });
   }
   if (config.filename !== ':memory:') mkdirSync(dirname(config.filename), { recursive: true });
+  // An in-memory database exists once per connection, so it must stay on one.
+  return sqliteKnex(config.filename, {
+    min: 1,
+    max: config.filename === ':memory:' ? 1 : (config.pool?.max ?? 1),
+  }, 'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;');
+}
+
+/** A knex instance on the SQLite file whose pooled connections each run `pragmas` when opened. */
+function sqliteKnex(filename: string, pool: { min: number; max: number }, pragmas: string): Db {
   return knexFactory({
     client: 'sqlite3',
-    connection: { filename: config.filename },
+    connection: { filename },
     useNullAsDefault: true,
-    // An in-memory database exists once per connection, so it must stay on one.
     pool: {
-      min: 1,
-      max: config.filename === ':memory:' ? 1 : (config.pool?.max ?? 1),
+      ...pool,
       afterCreate(connection: SqliteConnection, done: (error: Error | null, connection: SqliteConnection) => void) {
-        connection.exec(
-          'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;',
-          (error) => done(error, connection),
-        );
+        connection.exec(pragmas, (error) => done(error, connection));
       },
     },
   });
@@ -56,19 +60,8 @@ export function createDb(config: DatabaseConfig): Db {
  */
 export function createReadDb(config: DatabaseConfig, writer: Db): Db {
   if (config.client === 'pg' || config.filename === ':memory:' || config.readers === 0) return writer;
-  return knexFactory({
-    client: 'sqlite3',
-    connection: { filename: config.filename },
-    useNullAsDefault: true,
-    // Opened on first use, after the writer has created the file and set WAL mode (persistent).
-    pool: {
-      min: 0,
-      max: config.readers,
-      afterCreate(connection: SqliteConnection, done: (error: Error | null, connection: SqliteConnection) => void) {
-        connection.exec('PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;', (error) => done(error, connection));
-      },
-    },
-  });
+  // Opened on first use, after the writer has created the file and set WAL mode (persistent).
+  return sqliteKnex(config.filename, { min: 0, max: config.readers }, 'PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;');
 }
 
 interface SqliteConnection {

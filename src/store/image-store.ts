@@ -196,11 +196,13 @@ async function inNewTransaction<T>(db: Knex, work: (trx: Knex) => Promise<T>): P
  */
 export function createImageStore(db: Db, reads: Db = db): ImageStore {
   const inTransaction = db.isTransaction === true;
+  // Inside a transaction everything reads its own writes.
+  const reader = inTransaction ? db : reads;
   const withTransaction = <T>(work: (trx: Knex) => Promise<T>): Promise<T> => (inTransaction ? work(db) : inNewTransaction(db, work));
 
   const store: ImageStore = {
     async findById(id) {
-      const row = (await imageSelect(inTransaction ? db : reads).where('i.id', id).first()) as ImageRow | undefined;
+      const row = (await imageSelect(reader).where('i.id', id).first()) as ImageRow | undefined;
       return row === undefined ? undefined : toImage(row);
     },
 
@@ -211,9 +213,8 @@ export function createImageStore(db: Db, reads: Db = db): ImageStore {
         // fail upgrading a SQLite read snapshot another connection has since changed).
         await db('images').where({ id }).update({ updated_at: db.ref('updated_at') });
       }
-      const source = inTransaction ? db : reads;
-      const query = imageSelect(source)
-        .select(source.raw(
+      const query = imageSelect(reader)
+        .select(reader.raw(
           'exists (select 1 from image_members m where m.image_id = i.id and m.member_id = ? and m.deleted = ?) as is_member',
           [projectId, false],
         ))
@@ -285,8 +286,7 @@ export function createImageStore(db: Db, reads: Db = db): ImageStore {
     },
 
     async list(query) {
-      const source = inTransaction ? db : reads;
-      const rows = (await buildListQuery(source, imageSelect(source), query)) as ImageRow[];
+      const rows = (await buildListQuery(reader, imageSelect(reader), query)) as ImageRow[];
       return rows.map(toImage);
     },
 

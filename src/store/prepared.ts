@@ -9,8 +9,8 @@
  *   pool, so it never overlaps another query or a transaction on that connection. sqlite3 refuses
  *   to close a connection with live statements, so the cache finalizes them before it closes.
  * - PostgreSQL: a named prepared statement (pg keeps one per connection and name), run by the pg
- *   client of a connection taken from knex's pool (or the transaction's own), with its `$n` text
- *   converted once: knex's per-query machinery (placeholder rewriting, query events, response
+ *   client of a connection taken from knex's pool (or the transaction's own), its placeholders
+ *   converted by knex's own dialect: knex's per-query machinery (query events, response
  *   processing) was a measurable share of a member read.
  *
  * Only for statements outside transactions, whose SQL text never changes for a given name; the
@@ -38,6 +38,8 @@ interface SqliteConnection {
 interface KnexClientPool {
   acquireConnection(): Promise<unknown>;
   releaseConnection(connection: unknown): Promise<void>;
+  /** PostgreSQL dialect: knex's `?` placeholders as `$1, $2, …`. */
+  positionBindings?(sql: string): string;
 }
 
 const statementCaches = new WeakMap<SqliteConnection, Map<string, SqliteStatement>>();
@@ -83,18 +85,6 @@ interface PgClient {
   query<T>(config: { name: string; text: string; values: readonly unknown[] }): Promise<{ rows: T[] }>;
 }
 
-/** knex's `?` placeholders as PostgreSQL's `$1, $2, …` (the hot statements hold no `?` in literals). */
-const pgTexts = new Map<string, string>();
-function pgText(sql: string): string {
-  let text = pgTexts.get(sql);
-  if (text === undefined) {
-    let index = 0;
-    text = sql.replace(/\?/g, () => `$${(index += 1)}`);
-    pgTexts.set(sql, text);
-  }
-  return text;
-}
-
 export function createPreparedStatements(db: Db): PreparedStatements {
   const client = db.client as unknown as KnexClientPool;
   if (!isSqlite(db)) {
@@ -102,7 +92,7 @@ export function createPreparedStatements(db: Db): PreparedStatements {
       async rows<T>(name: string, sql: string, bindings: readonly Knex.Value[]) {
         const connection = (await client.acquireConnection()) as PgClient;
         try {
-          return (await connection.query<T>({ name, text: pgText(sql), values: bindings })).rows;
+          return (await connection.query<T>({ name, text: client.positionBindings!(sql), values: bindings })).rows;
         } finally {
           await client.releaseConnection(connection);
         }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { isSqlite } from '../db.ts';
 
 /**
  * PostgreSQL only: how many member rows an image has is heavily skewed (most shared images have
@@ -12,12 +13,12 @@ import type { Knex } from 'knex';
  * matches more columns.
  */
 export async function up(knex: Knex): Promise<void> {
-  if (knex.client.config.client !== 'pg') return;
+  if (isSqlite(knex)) return;
   await knex.raw('alter table image_members alter column image_id set (n_distinct = -0.05)');
   await knex.raw('analyze image_members');
 }
 
 export async function down(knex: Knex): Promise<void> {
-  if (knex.client.config.client !== 'pg') return;
+  if (isSqlite(knex)) return;
   await knex.raw('alter table image_members alter column image_id reset (n_distinct)');
 }
