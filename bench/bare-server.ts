@@ -18,7 +18,8 @@ const member = (i: number): Record<string, string> => ({
 });
 
 /** Python's json.dumps separators, as glance-share writes them. */
-const pythonish = (value: unknown): string => JSON.stringify(value).replaceAll('","', '", "').replaceAll('":"', '": "').replaceAll('},{', '}, {').replaceAll('],"', '], "');
+const pythonish = (value: unknown): string =>
+  JSON.stringify(value).replaceAll('","', '", "').replaceAll('":"', '": "').replaceAll('},{', '}, {').replaceAll('],"', '], "');
 
 const oneMember = Buffer.from(pythonish(member(0)));
 const memberList = Buffer.from(pythonish({ members: Array.from({ length: 128 }, (_, i) => member(i)), schema: '/v2/schemas/members' }));

@@ -102,7 +102,9 @@ async function run(spec: LoadSpec, onWarmedUp: () => void): Promise<LoadResult> 
   }
   let errors = 0;
   let timeouts = 0;
-  instance.on('reqError', () => { if (measuring) errors += 1; });
+  instance.on('reqError', () => {
+    if (measuring) errors += 1;
+  });
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
     if (!measuring) return;
     if (statusCode >= 200 && statusCode < 300) {

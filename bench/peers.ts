@@ -54,7 +54,15 @@ function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
 }
 
 /** Runs a node script under tsx with its output in `logFile`; resolves once `readyUrl` answers. */
-async function startNode(name: string, args: string[], env: Record<string, string>, logFile: string, readyUrl: string, url: string, nodeArgs: string[] = []): Promise<Proc> {
+async function startNode(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  logFile: string,
+  readyUrl: string,
+  url: string,
+  nodeArgs: string[] = [],
+): Promise<Proc> {
   const log = openSync(logFile, 'a');
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], {
     cwd: projectRoot,
@@ -72,21 +80,41 @@ async function startNode(name: string, args: string[], env: Record<string, strin
 }
 
 /** glance-share with `config`, listening on `port`; `cpuProfDir` adds `--cpu-prof` (written at exit). */
-export async function startGlanceShare(name: string, config: Record<string, unknown>, dir: string, port: number, cpuProfDir?: string): Promise<Proc> {
+export async function startGlanceShare(
+  name: string,
+  config: Record<string, unknown>,
+  dir: string,
+  port: number,
+  cpuProfDir?: string,
+): Promise<Proc> {
   const configPath = join(dir, `${name}.json`);
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   const url = `http://127.0.0.1:${port}`;
   // One directory per target: tsx's loader thread writes a profile of its own next to the main thread's.
   const nodeArgs = cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(cpuProfDir, name)];
-  return startNode(name, [join(projectRoot, 'src', 'server.ts'), '--config', configPath], { HOST: '127.0.0.1', PORT: String(port) },
-    join(dir, `${name}.log`), `${url}/healthcheck`, url, nodeArgs);
+  return startNode(
+    name,
+    [join(projectRoot, 'src', 'server.ts'), '--config', configPath],
+    { HOST: '127.0.0.1', PORT: String(port) },
+    join(dir, `${name}.log`),
+    `${url}/healthcheck`,
+    url,
+    nodeArgs,
+  );
 }
 
 /** The bare express 5 ceiling (bench/bare-server.ts). */
 export async function startBare(dir: string): Promise<Proc> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  return startNode('bare-express', [join(projectRoot, 'bench', 'bare-server.ts')], { PORT: String(port) }, join(dir, 'bare-express.log'), `${url}/member`, url);
+  return startNode(
+    'bare-express',
+    [join(projectRoot, 'bench', 'bare-server.ts')],
+    { PORT: String(port) },
+    join(dir, 'bare-express.log'),
+    `${url}/member`,
+    url,
+  );
 }
 
 function runScript(script: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<string> {
@@ -96,10 +124,17 @@ function runScript(script: string, args: string[], env: Record<string, string>, 
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
     const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
-    child.once('error', (error) => { clearTimeout(timer); reject(error); });
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     child.once('exit', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve(output);
@@ -113,14 +148,24 @@ export async function startGlance(dir: string): Promise<Proc> {
   const port = await freePort();
   const stateDir = join(dir, 'glance');
   const pidFile = join(stateDir, 'glance-api.pid');
-  await runScript('start-glance.sh', [String(port), pidFile], {
-    GLANCE_STATE_DIR: stateDir, GLANCE_FRESH: '1', GLANCE_WORKERS: '1', GLANCE_MEMBER_QUOTA: '-1',
-  }, 180_000);
+  await runScript(
+    'start-glance.sh',
+    [String(port), pidFile],
+    {
+      GLANCE_STATE_DIR: stateDir,
+      GLANCE_FRESH: '1',
+      GLANCE_WORKERS: '1',
+      GLANCE_MEMBER_QUOTA: '-1',
+    },
+    180_000,
+  );
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   return {
     name: 'glance',
     url: `http://127.0.0.1:${port}`,
     pid,
-    stop: async () => { await runScript('stop-glance.sh', [pidFile], {}, 60_000); },
+    stop: async () => {
+      await runScript('stop-glance.sh', [pidFile], {}, 60_000);
+    },
   };
 }

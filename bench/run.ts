@@ -25,7 +25,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { hashPassword } from '../src/services/password-hash.ts';
+import { hashPassword } from '../src/identity/services/password-hash.ts';
 import { startKeystone, type KeystonePeer } from '../test/helpers/keystone-peer.ts';
 import type { LoadResult, LoadSpec } from './load-worker.ts';
 import { freePort, projectRoot, startBare, startGlance, startGlanceShare, type Proc } from './peers.ts';
@@ -91,7 +91,11 @@ interface Target {
   memberId: string;
 }
 
-interface Cell { target: string; op: Op; runs: Array<LoadResult & { cpuMsPerRequest: number }> }
+interface Cell {
+  target: string;
+  op: Op;
+  runs: Array<LoadResult & { cpuMsPerRequest: number }>;
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -145,12 +149,16 @@ async function waitIdle(pid: number): Promise<void> {
 
 /** Milliseconds with two decimals; '-' when a run had no successful response (NaN travels over IPC as null). */
 const ms = (value: number | null): string => (value === null || Number.isNaN(value) ? '-' : value.toFixed(2));
-const fmtLoad = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+const fmtLoad = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 async function main(withPg: boolean): Promise<void> {
   const wanted = (name: string): boolean => opts.targets === undefined || opts.targets.split(',').includes(name);
   const wantedOps = opts.ops === undefined ? undefined : new Set(opts.ops.split(','));
-  const withKeystone = !opts['no-keystone'] && existsSync('/usr/bin/keystone-manage') && (wanted('sqlite-keystone') || wanted('pg-keystone'));
+  const withKeystone =
+    !opts['no-keystone'] && existsSync('/usr/bin/keystone-manage') && (wanted('sqlite-keystone') || wanted('pg-keystone'));
   const withGlance = !opts['no-glance'] && wanted('glance');
 
   const work = mkdtempSync(join(tmpdir(), 'glance-share-bench-'));
@@ -164,18 +172,24 @@ async function main(withPg: boolean): Promise<void> {
   const cleanup = (): Promise<void> => {
     cleaning ??= (async () => {
       worker?.kill('SIGTERM');
-      for (const proc of started.reverse()) await proc.stop().catch((error: unknown) => process.stderr.write(`bench: stop failed: ${String(error)}\n`));
-      for (const step of cleanups.reverse()) await step().catch((error: unknown) => process.stderr.write(`bench: cleanup failed: ${String(error)}\n`));
+      for (const proc of started.reverse())
+        await proc.stop().catch((error: unknown) => process.stderr.write(`bench: stop failed: ${String(error)}\n`));
+      for (const step of cleanups.reverse())
+        await step().catch((error: unknown) => process.stderr.write(`bench: cleanup failed: ${String(error)}\n`));
       if (!opts.keep) rmSync(work, { recursive: true, force: true });
       else process.stdout.write(`work directory kept: ${work}\n`);
     })();
     return cleaning;
   };
-  const onSignal = (): void => { void cleanup().finally(() => process.exit(130)); };
+  const onSignal = (): void => {
+    void cleanup().finally(() => process.exit(130));
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const out = (line = ''): void => { process.stdout.write(`${line}\n`); };
+  const out = (line = ''): void => {
+    process.stdout.write(`${line}\n`);
+  };
   out(`glance-share benchmark — ${new Date().toISOString()}`);
   out(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}; load average at start: ${fmtLoad()}`);
   out(`cells: ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s measured, ${REPEATS} repeat(s), medians reported`);
@@ -199,23 +213,34 @@ async function main(withPg: boolean): Promise<void> {
       domains: [{ id: 'default', name: 'Default' }],
       projects: (['owner', 'member', 'sparse'] as const).map((role) => ({ id: projects[role], name: `proj-${role}`, domain: 'default' })),
       users: Object.values(users).map((name) => ({ id: name, name, domain: 'default', passwordHash })),
-      roleAssignments: (['owner', 'member', 'sparse'] as const).map((role) => ({ user: users[role], project: projects[role], roles: ['member', 'reader'] })),
+      roleAssignments: (['owner', 'member', 'sparse'] as const).map((role) => ({
+        user: users[role],
+        project: projects[role],
+        roles: ['member', 'reader'],
+      })),
     };
 
     // One database per engine, shared by the builtin and keystone servers of that engine.
     const addImages = 64;
     const engines: Array<{ engine: 'sqlite' | 'pg'; database: Record<string, unknown> }> = [];
-    if (wanted('sqlite-builtin') || wanted('sqlite-keystone')) engines.push({ engine: 'sqlite', database: { client: 'sqlite3', filename: join(work, 'bench.sqlite') } });
+    if (wanted('sqlite-builtin') || wanted('sqlite-keystone'))
+      engines.push({ engine: 'sqlite', database: { client: 'sqlite3', filename: join(work, 'bench.sqlite') } });
     if (withPg && (wanted('pg-builtin') || wanted('pg-keystone'))) {
       const pg = await createBenchPgDatabase(process.env['TEST_PG_URL']!);
       cleanups.push(() => pg.drop());
       engines.push({ engine: 'pg', database: { client: 'pg', url: pg.url } });
     }
     for (const { engine, database } of engines) {
-      const db = createDb(engine === 'sqlite' ? { client: 'sqlite3', filename: String(database['filename']), readers: 0 } : { client: 'pg', filename: '', url: String(database['url']), readers: 0 });
+      const db = createDb(
+        engine === 'sqlite'
+          ? { client: 'sqlite3', filename: String(database['filename']), readers: 0 }
+          : { client: 'pg', filename: '', url: String(database['url']), readers: 0 },
+      );
       try {
         const took = await seed(db, projects, { sharedImages: SHARED, sparseEvery: SPARSE_EVERY, addImages });
-        out(`${engine}: seeded ${SHARED.toLocaleString('en-US')} shared images (+${(SHARED / SPARSE_EVERY).toLocaleString('en-US')} for the second project), 128 members, ${addImages} add images in ${(took / 1000).toFixed(1)} s`);
+        out(
+          `${engine}: seeded ${SHARED.toLocaleString('en-US')} shared images (+${(SHARED / SPARSE_EVERY).toLocaleString('en-US')} for the second project), 128 members, ${addImages} add images in ${(took / 1000).toFixed(1)} s`,
+        );
       } finally {
         await db.destroy();
       }
@@ -226,21 +251,30 @@ async function main(withPg: boolean): Promise<void> {
     const bare = await startBare(work);
     started.push(bare);
     targets.push({
-      name: 'bare-express', proc: bare, headers: { owner: {}, member: {}, sparse: {} }, ops: ['const-member', 'const-members'],
-      nextAddImage: () => Promise.reject(new Error('no adds')), membersImage: '', memberId: '',
+      name: 'bare-express',
+      proc: bare,
+      headers: { owner: {}, member: {}, sparse: {} },
+      ops: ['const-member', 'const-members'],
+      nextAddImage: () => Promise.reject(new Error('no adds')),
+      membersImage: '',
+      memberId: '',
     });
 
     if (withGlance) {
       const glance = await startGlance(work);
       started.push(glance);
       const as = (project: string): Record<string, string> => ({
-        'X-Identity-Status': 'Confirmed', 'X-Project-Id': project, 'X-User-Id': `${project}-user`, 'X-Roles': 'member,reader',
+        'X-Identity-Status': 'Confirmed',
+        'X-Project-Id': project,
+        'X-User-Id': `${project}-user`,
+        'X-Roles': 'member,reader',
         'Content-Type': 'application/json',
       });
       const headers = { owner: as(projects.owner), member: as(projects.member), sparse: as(projects.sparse) };
       const createImage = async (name: string): Promise<string> => {
         const response = await fetch(`${glance.url}/v2/images`, {
-          method: 'POST', headers: headers.owner,
+          method: 'POST',
+          headers: headers.owner,
           body: JSON.stringify({ name, visibility: 'shared', disk_format: 'raw', container_format: 'bare' }),
         });
         if (response.status !== 201) throw new Error(`Glance refused to create an image: ${response.status} ${await response.text()}`);
@@ -248,11 +282,21 @@ async function main(withPg: boolean): Promise<void> {
       };
       const membersImage = await createImage('bench-members');
       for (const member of [projects.member, ...otherMembers()]) {
-        const response = await fetch(`${glance.url}/v2/images/${membersImage}/members`, { method: 'POST', headers: headers.owner, body: JSON.stringify({ member }) });
+        const response = await fetch(`${glance.url}/v2/images/${membersImage}/members`, {
+          method: 'POST',
+          headers: headers.owner,
+          body: JSON.stringify({ member }),
+        });
         if (response.status !== 200) throw new Error(`Glance refused a member: ${response.status} ${await response.text()}`);
       }
       targets.push({
-        name: 'glance', proc: glance, headers, ops: MEMBER_OPS, nextAddImage: () => createImage('bench-add'), membersImage, memberId: projects.member,
+        name: 'glance',
+        proc: glance,
+        headers,
+        ops: MEMBER_OPS,
+        nextAddImage: () => createImage('bench-add'),
+        membersImage,
+        memberId: projects.member,
       });
       out(`Glance 25.1 started (pid ${glance.pid}) and seeded over HTTP: 1 image with 128 members`);
     }
@@ -266,11 +310,14 @@ async function main(withPg: boolean): Promise<void> {
         const config = {
           logLevel: opts['log-level'],
           dataDir: join(work, name),
-          database: engine !== 'sqlite' ? database : {
-            ...database,
-            ...(opts['sqlite-pool'] === undefined ? {} : { pool: { max: Number(opts['sqlite-pool']) } }),
-            ...(opts['sqlite-readers'] === undefined ? {} : { readers: Number(opts['sqlite-readers']) }),
-          },
+          database:
+            engine !== 'sqlite'
+              ? database
+              : {
+                  ...database,
+                  ...(opts['sqlite-pool'] === undefined ? {} : { pool: { max: Number(opts['sqlite-pool']) } }),
+                  ...(opts['sqlite-readers'] === undefined ? {} : { readers: Number(opts['sqlite-readers']) }),
+                },
           migrateOnStart: false,
           memberLimits: { default: -1, rules: [] },
           auth: mode === 'builtin' ? identity : { ...identity, ...keystone!.authConfig() },
@@ -280,21 +327,30 @@ async function main(withPg: boolean): Promise<void> {
         const tokenFor = async (role: 'owner' | 'member' | 'sparse'): Promise<string> => {
           if (mode === 'keystone') return keystone!.issueToken(users[role]);
           const response = await fetch(`${proc.url}/identity/v3/auth/tokens`, {
-            method: 'POST', headers: { 'Content-Type': 'application/json' },
-            body: JSON.stringify({ auth: {
-              identity: { methods: ['password'], password: { user: { name: users[role], domain: { id: 'default' }, password: PASSWORD } } },
-              scope: { project: { id: projects[role] } },
-            } }),
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({
+              auth: {
+                identity: {
+                  methods: ['password'],
+                  password: { user: { name: users[role], domain: { id: 'default' }, password: PASSWORD } },
+                },
+                scope: { project: { id: projects[role] } },
+              },
+            }),
           });
           const token = response.headers.get('x-subject-token');
           await response.arrayBuffer();
           if (response.status !== 201 || token === null) throw new Error(`${name}: no token for ${users[role]}: ${response.status}`);
           return token;
         };
-        const headersFor = async (role: 'owner' | 'member' | 'sparse'): Promise<Record<string, string>> =>
-          ({ 'X-Auth-Token': await tokenFor(role), 'Content-Type': 'application/json' });
+        const headersFor = async (role: 'owner' | 'member' | 'sparse'): Promise<Record<string, string>> => ({
+          'X-Auth-Token': await tokenFor(role),
+          'Content-Type': 'application/json',
+        });
         targets.push({
-          name, proc,
+          name,
+          proc,
           headers: { owner: await headersFor('owner'), member: await headersFor('member'), sparse: await headersFor('sparse') },
           ops: [...MEMBER_OPS, 'images-1k', 'images-100k'],
           nextAddImage: () => {
@@ -314,17 +370,34 @@ async function main(withPg: boolean): Promise<void> {
       const members = `/v2/images/${target.membersImage}/members`;
       const listImages = '/v2/images?member_status=all&visibility=shared&limit=25';
       switch (op) {
-        case 'const-member': return { ...base, method: 'GET', path: '/member', headers: {} };
-        case 'const-members': return { ...base, method: 'GET', path: '/members', headers: {} };
-        case 'list': return { ...base, method: 'GET', path: members, headers: target.headers.owner };
-        case 'show': return { ...base, method: 'GET', path: `${members}/${target.memberId}`, headers: target.headers.owner };
-        case 'update': return { ...base, method: 'PUT', path: `${members}/${target.memberId}`, headers: target.headers.member, body: { kind: 'flip-status' } };
-        case 'add': return {
-          ...base, method: 'POST', path: `/v2/images/${await target.nextAddImage()}/members`, headers: target.headers.owner,
-          body: { kind: 'add-members', prefix: `bench-${run}` },
-        };
-        case 'images-100k': return { ...base, method: 'GET', path: listImages, headers: target.headers.member };
-        case 'images-1k': return { ...base, method: 'GET', path: listImages, headers: target.headers.sparse };
+        case 'const-member':
+          return { ...base, method: 'GET', path: '/member', headers: {} };
+        case 'const-members':
+          return { ...base, method: 'GET', path: '/members', headers: {} };
+        case 'list':
+          return { ...base, method: 'GET', path: members, headers: target.headers.owner };
+        case 'show':
+          return { ...base, method: 'GET', path: `${members}/${target.memberId}`, headers: target.headers.owner };
+        case 'update':
+          return {
+            ...base,
+            method: 'PUT',
+            path: `${members}/${target.memberId}`,
+            headers: target.headers.member,
+            body: { kind: 'flip-status' },
+          };
+        case 'add':
+          return {
+            ...base,
+            method: 'POST',
+            path: `/v2/images/${await target.nextAddImage()}/members`,
+            headers: target.headers.owner,
+            body: { kind: 'add-members', prefix: `bench-${run}` },
+          };
+        case 'images-100k':
+          return { ...base, method: 'GET', path: listImages, headers: target.headers.member };
+        case 'images-1k':
+          return { ...base, method: 'GET', path: listImages, headers: target.headers.sparse };
       }
     };
 
@@ -334,7 +407,9 @@ async function main(withPg: boolean): Promise<void> {
         if (op === 'add') continue;
         const spec = await specFor(target, op, 'check');
         const response = await fetch(`${spec.url}${spec.path}`, {
-          method: spec.method, headers: spec.headers, ...(spec.body === undefined ? {} : { body: '{"status": "accepted"}' }),
+          method: spec.method,
+          headers: spec.headers,
+          ...(spec.body === undefined ? {} : { body: '{"status": "accepted"}' }),
         });
         const text = await response.text();
         if (response.status !== 200) throw new Error(`${target.name} ${op}: ${response.status} ${text.slice(0, 300)}`);
@@ -363,16 +438,19 @@ async function main(withPg: boolean): Promise<void> {
       for (const waiter of pending.values()) waiter.reject(new Error(`the load worker exited with ${code}`));
     });
     /** Runs one cell; `cpuMsPerRequest` is the server's CPU time (its process tree's) over the measured run. */
-    const load = (spec: LoadSpec, pid: number): Promise<LoadResult & { cpuMsPerRequest: number }> => new Promise((resolveLoad, reject) => {
-      const id = nextId++;
-      let cpuBefore = 0;
-      pending.set(id, {
-        warmedUp: () => { cpuBefore = cpuSeconds(pid); },
-        resolve: (result) => resolveLoad({ ...result, cpuMsPerRequest: ((cpuSeconds(pid) - cpuBefore) * 1000) / Math.max(1, result.ok) }),
-        reject,
+    const load = (spec: LoadSpec, pid: number): Promise<LoadResult & { cpuMsPerRequest: number }> =>
+      new Promise((resolveLoad, reject) => {
+        const id = nextId++;
+        let cpuBefore = 0;
+        pending.set(id, {
+          warmedUp: () => {
+            cpuBefore = cpuSeconds(pid);
+          },
+          resolve: (result) => resolveLoad({ ...result, cpuMsPerRequest: ((cpuSeconds(pid) - cpuBefore) * 1000) / Math.max(1, result.ok) }),
+          reject,
+        });
+        worker!.send({ id, spec });
       });
-      worker!.send({ id, spec });
-    });
 
     const cells = new Map<string, Cell>();
     const total = targets.reduce((n, t) => n + t.ops.filter((op) => wantedOps === undefined || wantedOps.has(op)).length, 0) * REPEATS;
@@ -390,8 +468,13 @@ async function main(withPg: boolean): Promise<void> {
           // finish them before the next cell, so that no cell pays for the previous one.
           await waitIdle(target.proc.pid);
           done += 1;
-          const bad = Object.keys(result.failures).length > 0 || result.errors > 0 ? ` failures ${JSON.stringify(result.failures)} errors ${result.errors}` : '';
-          process.stderr.write(`[${done}/${total}] ${target.name.padEnd(16)} ${op.padEnd(13)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${ms(result.p50)} ms  p99 ${ms(result.p99)} ms  cpu ${result.cpuMsPerRequest.toFixed(3)} ms/req  load ${fmtLoad()}${bad}\n`);
+          const bad =
+            Object.keys(result.failures).length > 0 || result.errors > 0
+              ? ` failures ${JSON.stringify(result.failures)} errors ${result.errors}`
+              : '';
+          process.stderr.write(
+            `[${done}/${total}] ${target.name.padEnd(16)} ${op.padEnd(13)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${ms(result.p50)} ms  p99 ${ms(result.p99)} ms  cpu ${result.cpuMsPerRequest.toFixed(3)} ms/req  load ${fmtLoad()}${bad}\n`,
+          );
         }
       }
     }
@@ -404,7 +487,13 @@ async function main(withPg: boolean): Promise<void> {
   }
 }
 
-interface Summary { rps: number; p50: number; p99: number; cpu: number; failures: number }
+interface Summary {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpu: number;
+  failures: number;
+}
 
 function summarise(cell: Cell): Summary {
   return {
@@ -426,7 +515,9 @@ function report(cells: Cell[], out: (line?: string) => void): void {
   out('|---|---|---:|---:|---:|---:|---|---:|');
   for (const cell of cells) {
     const s = get(cell.target, cell.op)!;
-    out(`| ${cell.target} | ${OP_LABEL[cell.op]} | ${fmtRps(s.rps)} | ${ms(s.p50)} | ${ms(s.p99)} | ${Math.round(s.cpu * 1000)} | ${cell.runs.map((r) => fmtRps(r.rps)).join(' / ')} | ${s.failures} |`);
+    out(
+      `| ${cell.target} | ${OP_LABEL[cell.op]} | ${fmtRps(s.rps)} | ${ms(s.p50)} | ${ms(s.p99)} | ${Math.round(s.cpu * 1000)} | ${cell.runs.map((r) => fmtRps(r.rps)).join(' / ')} | ${s.failures} |`,
+    );
   }
 
   const gsTargets = [...new Set(cells.map((c) => c.target))].filter((t) => t !== 'bare-express' && t !== 'glance');
@@ -444,14 +535,19 @@ function report(cells: Cell[], out: (line?: string) => void): void {
     for (const op of MEMBER_OPS) {
       const ours = get(t, op);
       const glance = get('glance', op);
-      if (ours !== undefined && glance !== undefined) line(`${t} ${op} vs Glance`, `${(ours.rps / glance.rps).toFixed(1)}×`, '≥ 20×', ours.rps / glance.rps >= 20);
+      if (ours !== undefined && glance !== undefined)
+        line(`${t} ${op} vs Glance`, `${(ours.rps / glance.rps).toFixed(1)}×`, '≥ 20×', ours.rps / glance.rps >= 20);
     }
   }
   for (const t of gsTargets) {
-    for (const [op, ceiling] of [['show', 'const-member'], ['list', 'const-members']] as const) {
+    for (const [op, ceiling] of [
+      ['show', 'const-member'],
+      ['list', 'const-members'],
+    ] as const) {
       const ours = get(t, op);
       const bare = get('bare-express', ceiling);
-      if (ours !== undefined && bare !== undefined) line(`${t} ${op} vs bare express`, `${((100 * ours.rps) / bare.rps).toFixed(0)} %`, '≥ 50 %', ours.rps / bare.rps >= 0.5);
+      if (ours !== undefined && bare !== undefined)
+        line(`${t} ${op} vs bare express`, `${((100 * ours.rps) / bare.rps).toFixed(0)} %`, '≥ 50 %', ours.rps / bare.rps >= 0.5);
     }
   }
   for (const t of gsTargets) {
@@ -475,11 +571,24 @@ function report(cells: Cell[], out: (line?: string) => void): void {
 // PostgreSQL: run under a throwaway server unless one is given.
 if (!opts['no-pg'] && process.env['TEST_PG_URL'] === undefined && process.env['BENCH_UNDER_PG'] === undefined) {
   if (pgAvailable()) {
-    const child = spawn('bash', [join(projectRoot, 'scripts', 'with-postgres.sh'), process.execPath, '--import', 'tsx', join(projectRoot, 'bench', 'run.ts'), ...process.argv.slice(2)], {
-      stdio: 'inherit',
-      env: { ...process.env, BENCH_UNDER_PG: '1' },
-    });
-    const forward = (signal: NodeJS.Signals): void => { child.kill(signal); };
+    const child = spawn(
+      'bash',
+      [
+        join(projectRoot, 'scripts', 'with-postgres.sh'),
+        process.execPath,
+        '--import',
+        'tsx',
+        join(projectRoot, 'bench', 'run.ts'),
+        ...process.argv.slice(2),
+      ],
+      {
+        stdio: 'inherit',
+        env: { ...process.env, BENCH_UNDER_PG: '1' },
+      },
+    );
+    const forward = (signal: NodeJS.Signals): void => {
+      child.kill(signal);
+    };
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
     child.once('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

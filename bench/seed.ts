@@ -33,8 +33,20 @@ export const otherMembers = (): string[] => Array.from({ length: 127 }, (_, i) =
 
 function imageRow(id: string, owner: string, name: string, at: string): Record<string, unknown> {
   return {
-    id, name, status: 'active', visibility: 'shared', owner, protected: false, os_hidden: false,
-    disk_format: 'raw', container_format: 'bare', min_disk: 0, min_ram: 0, created_at: at, updated_at: at, member_write_seq: 0,
+    id,
+    name,
+    status: 'active',
+    visibility: 'shared',
+    owner,
+    protected: false,
+    os_hidden: false,
+    disk_format: 'raw',
+    container_format: 'bare',
+    min_disk: 0,
+    min_ram: 0,
+    created_at: at,
+    updated_at: at,
+    member_write_seq: 0,
   };
 }
 
@@ -46,7 +58,13 @@ export async function seed(db: Db, projects: BenchProjects, options: SeedOptions
   await db.transaction(async (trx) => {
     await trx('images').insert(imageRow(MEMBERS_IMAGE, projects.owner, 'bench-members', at));
     const members = [projects.member, ...otherMembers()].map((memberId, i) => ({
-      image_id: MEMBERS_IMAGE, member_id: memberId, status: 'pending', created_at: at, updated_at: at, deleted: false, seq: i + 1,
+      image_id: MEMBERS_IMAGE,
+      member_id: memberId,
+      status: 'pending',
+      created_at: at,
+      updated_at: at,
+      deleted: false,
+      seq: i + 1,
     }));
     await trx.batchInsert('image_members', members, 100);
     const adds = Array.from({ length: options.addImages }, (_, k) => imageRow(addImageId(k + 1), projects.owner, `bench-add-${k + 1}`, at));
@@ -73,13 +91,19 @@ export async function seed(db: Db, projects: BenchProjects, options: SeedOptions
                to_char(timestamp '2025-01-01 00:00:00' + n * interval '1 second', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 0
         from generate_series(1, ${n}) as n`);
     }
-    await trx.raw(`
+    await trx.raw(
+      `
       insert into image_members (image_id, member_id, status, created_at, updated_at, deleted, seq)
-      select id, ?, 'accepted', created_at, created_at, ?, 1 from images where id like '${SHARED_PREFIX}%'`, [projects.member, false]);
-    await trx.raw(`
+      select id, ?, 'accepted', created_at, created_at, ?, 1 from images where id like '${SHARED_PREFIX}%'`,
+      [projects.member, false],
+    );
+    await trx.raw(
+      `
       insert into image_members (image_id, member_id, status, created_at, updated_at, deleted, seq)
       select id, ?, 'accepted', created_at, created_at, ?, 2 from images
-      where id like '${SHARED_PREFIX}%' and cast(substr(id, 25) as integer) % ${options.sparseEvery} = 0`, [projects.sparse, false]);
+      where id like '${SHARED_PREFIX}%' and cast(substr(id, 25) as integer) % ${options.sparseEvery} = 0`,
+      [projects.sparse, false],
+    );
   });
   // PostgreSQL's autovacuum would gather statistics soon after such a load; SQLite never does by
   // itself, and glance-share does not run ANALYZE, so SQLite is left as production would have it.

@@ -4,12 +4,14 @@
  * Reading stdin keeps the password out of the shell history and the process list; one trailing
  * newline (from echo or a terminal) is dropped, other whitespace is part of the password.
  */
-import { hashPassword } from '../src/services/password-hash.ts';
+import { hashPassword } from '../src/identity/services/password-hash.ts';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 async function main(): Promise<void> {

@@ -5,30 +5,30 @@
 import { join } from 'node:path';
 import express, { Router, type Express } from 'express';
 import type { Logger } from 'pino';
-import type { Clock } from './clock.ts';
-import type { Config } from './config.ts';
+import type { Clock } from './base/clock.ts';
+import type { Config } from './base/config.ts';
 import type { Db } from './store/db.ts';
-import type { Validator } from './validation.ts';
+import type { Validator } from './base/validation.ts';
 import { accessLog } from './http/access-log.ts';
-import { createAuthenticateMiddleware } from './http/authenticate.ts';
+import { createAuthenticateMiddleware } from './identity/http/authenticate.ts';
 import { createErrorHandler, notFoundHandler } from './http/error-handler.ts';
 import { createHealthRouter } from './http/health.ts';
-import { createIdentityRouter, keystoneErrorStyle } from './http/identity-router.ts';
-import { createIdentityService } from './services/identity-service.ts';
-import { createKeystoneAuthenticator } from './services/keystone-authenticator.ts';
-import { createTokenStore } from './store/token-store.ts';
+import { createIdentityRouter, keystoneErrorStyle } from './identity/http/identity-router.ts';
+import { createIdentityService } from './identity/services/identity-service.ts';
+import { createKeystoneAuthenticator } from './identity/services/keystone-authenticator.ts';
+import { createTokenStore } from './identity/store/token-store.ts';
 import { requestIdMiddleware } from './http/request-id.ts';
 import { refuseLongUrl, refuseNulInUrl } from './http/request-guards.ts';
 import { createSchemasRouter } from './http/schemas-router.ts';
 import { createV2RootRouter } from './http/v2-root.ts';
 import { createVersionsRouter } from './http/versions.ts';
-import { createMembersRouter } from './http/members-router.ts';
-import { createMemberService } from './services/member-service.ts';
-import { createImageStore } from './store/image-store.ts';
-import { createImagesRouter } from './http/images-router.ts';
-import { createImageService } from './services/image-service.ts';
-import { createImageFileStore } from './store/image-files.ts';
-import { createMemberStore } from './store/member-store.ts';
+import { createMembersRouter } from './members/http/members-router.ts';
+import { createMemberService } from './members/services/member-service.ts';
+import { createImageStore } from './images/store/image-store.ts';
+import { createImagesRouter } from './images/http/images-router.ts';
+import { createImageService } from './images/services/image-service.ts';
+import { createImageFileStore } from './images/store/image-files.ts';
+import { createMemberStore } from './members/store/member-store.ts';
 import { isDatabaseUnavailable } from './store/sql-errors.ts';
 
 export interface AppDeps {
@@ -69,9 +69,20 @@ export function createApp(deps: AppDeps): Express {
   app.use(accessLog);
   app.use(refuseLongUrl);
   app.use(refuseNulInUrl);
-  app.use(createHealthRouter({ isDatabaseUp: () => db.raw('select 1').then(() => true, () => false) }));
+  app.use(
+    createHealthRouter({
+      isDatabaseUp: () =>
+        db.raw('select 1').then(
+          () => true,
+          () => false,
+        ),
+    }),
+  );
   if (config.auth.mode === 'builtin') {
-    app.use('/identity', createIdentityRouter({ identity, validator: deps.validator, publicUrl: config.publicUrl, region: config.auth.region }));
+    app.use(
+      '/identity',
+      createIdentityRouter({ identity, validator: deps.validator, publicUrl: config.publicUrl, region: config.auth.region }),
+    );
   }
   app.use(createVersionsRouter({ publicUrl: config.publicUrl, ownPrefixes: ['healthcheck', 'identity'] }));
 
@@ -80,22 +91,26 @@ export function createApp(deps: AppDeps): Express {
   // keystone mode: tokens are validated by the configured Keystone instead of the built-in identity.
   const keystone = config.auth.mode === 'keystone' ? config.auth.keystone : undefined;
   const tokens = keystone === undefined ? identity : createKeystoneAuthenticator({ config: keystone, clock: deps.clock, logger });
-  v2.use(createAuthenticateMiddleware({ mode: config.auth.mode, tokens, ...(keystone === undefined ? {} : { keystoneUrl: keystone.url }) }));
+  v2.use(
+    createAuthenticateMiddleware({ mode: config.auth.mode, tokens, ...(keystone === undefined ? {} : { keystoneUrl: keystone.url }) }),
+  );
   v2.use(createV2RootRouter({ publicUrl: config.publicUrl }));
   v2.use('/schemas', createSchemasRouter({ glanceSchemaDir: join(schemaDir, 'glance') }));
-  v2.use(createImagesRouter({
-    service: createImageService({
-      store: imageStore,
-      files: createImageFileStore(config.images.storeDir),
-      clock: deps.clock,
-      policyMode: config.policy.mode,
-      maxUploadBytes: config.images.maxUploadBytes,
-      savingTimeoutSeconds: config.images.savingTimeoutSeconds,
+  v2.use(
+    createImagesRouter({
+      service: createImageService({
+        store: imageStore,
+        files: createImageFileStore(config.images.storeDir),
+        clock: deps.clock,
+        policyMode: config.policy.mode,
+        maxUploadBytes: config.images.maxUploadBytes,
+        savingTimeoutSeconds: config.images.savingTimeoutSeconds,
+      }),
+      validator: deps.validator,
+      glanceSchemaDir: join(schemaDir, 'glance'),
+      publicUrl: config.publicUrl,
     }),
-    validator: deps.validator,
-    glanceSchemaDir: join(schemaDir, 'glance'),
-    publicUrl: config.publicUrl,
-  }));
+  );
   v2.use(createMembersRouter({ members, validator: deps.validator }));
   app.use('/v2', v2);
 

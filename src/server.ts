@@ -11,17 +11,17 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
-import { systemClock } from './clock.ts';
-import { ConfigError, loadConfig } from './config.ts';
-import { DEMO_PASSWORD, demoIdentity } from './demo-identity.ts';
+import { systemClock } from './base/clock.ts';
+import { ConfigError, loadConfig } from './base/config.ts';
+import { DEMO_PASSWORD, demoIdentity } from './identity/services/demo-identity.ts';
 import { createHttpServer } from './http/http-server.ts';
-import { createLogger } from './logger.ts';
-import { recoverInterruptedUploads } from './services/image-data.ts';
+import { createLogger } from './base/logger.ts';
+import { recoverInterruptedUploads } from './images/services/image-data.ts';
 import { createDb, createReadDb } from './store/db.ts';
-import { createImageFileStore } from './store/image-files.ts';
-import { createImageStore } from './store/image-store.ts';
+import { createImageFileStore } from './images/store/image-files.ts';
+import { createImageStore } from './images/store/image-store.ts';
 import { migrateLatest } from './store/migrate.ts';
-import { createValidator } from './validation.ts';
+import { createValidator } from './base/validation.ts';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -67,7 +67,12 @@ async function main(): Promise<void> {
 
   // Uploads a crash interrupted: at start (temporary files of images no longer in `saving`), then
   // every half timeout (images whose upload lease ran out), on whichever instance notices first.
-  const recovery = { store: createImageStore(db), files: createImageFileStore(config.images.storeDir), clock: systemClock, savingTimeoutSeconds: config.images.savingTimeoutSeconds };
+  const recovery = {
+    store: createImageStore(db),
+    files: createImageFileStore(config.images.storeDir),
+    clock: systemClock,
+    savingTimeoutSeconds: config.images.savingTimeoutSeconds,
+  };
   const recoverUploads = async (): Promise<void> => {
     try {
       const { reset, removedFiles } = await recoverInterruptedUploads(recovery);
@@ -83,14 +88,21 @@ async function main(): Promise<void> {
   const readDb = createReadDb(config.database, db);
   const app = createApp({ config, db, readDb, logger, clock: systemClock, validator });
 
-  const server = createHttpServer(app, { http: config.http, logger, ...(config.auth.mode === 'builtin' ? { keystonePrefix: '/identity' } : {}) });
+  const server = createHttpServer(app, {
+    http: config.http,
+    logger,
+    ...(config.auth.mode === 'builtin' ? { keystonePrefix: '/identity' } : {}),
+  });
   server.listen(config.port, config.host);
   await new Promise<void>((resolveListen, reject) => {
     server.once('listening', resolveListen);
     server.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
-  logger.info({ host: config.host, port, publicUrl: config.publicUrl, database: config.database.client, auth: config.auth.mode }, 'glance-share listening');
+  logger.info(
+    { host: config.host, port, publicUrl: config.publicUrl, database: config.database.client, auth: config.auth.mode },
+    'glance-share listening',
+  );
   if (usingDemo) printDemoHelp(config.publicUrl);
 
   let stopping = false;
@@ -125,6 +137,6 @@ Point the openstack client at it:
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : (error as Error).stack ?? String(error)}\n`);
+  process.stderr.write(`${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`);
   process.exit(1);
 });

@@ -7,7 +7,12 @@ export const accessLog: RequestHandler = (req, res, next) => {
   res.on('finish', () => {
     const log = res.locals['log'] as Logger;
     log.info(
-      { method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+      {
+        method: req.method,
+        path: req.originalUrl.split('?')[0],
+        status: res.statusCode,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+      },
       'request',
     );
   });

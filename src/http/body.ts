@@ -4,7 +4,7 @@
  * and bad JSON has its own texts. Bodies are read raw (bounded) and parsed here.
  */
 import express, { type Request, type RequestHandler } from 'express';
-import { BadRequestError } from '../errors.ts';
+import { BadRequestError } from '../base/errors.ts';
 import { containsNul } from './request-guards.ts';
 
 /** Largest JSON document accepted on any route; image data goes through the upload route instead. */
@@ -23,7 +23,8 @@ export function nestsTooDeep(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // a backslash escapes the next character
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
@@ -40,9 +41,11 @@ export function hasBody(req: Request): boolean {
   const length = Number(req.get('content-length') ?? '0');
   if (length > 0) return true;
   const transfer = req.get('transfer-encoding')?.toLowerCase();
-  return ['POST', 'PUT', 'PATCH'].includes(req.method)
-    && transfer !== undefined
-    && ['chunked', 'compress', 'deflate', 'gzip', 'identity'].includes(transfer);
+  return (
+    ['POST', 'PUT', 'PATCH'].includes(req.method) &&
+    transfer !== undefined &&
+    ['chunked', 'compress', 'deflate', 'gzip', 'identity'].includes(transfer)
+  );
 }
 
 /** GET and DELETE on Glance's resources refuse a body. */

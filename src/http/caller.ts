@@ -1,6 +1,6 @@
 /** Access to the authenticated caller that the authentication middleware put on the response. */
 import type { Response } from 'express';
-import type { Caller } from '../services/types.ts';
+import type { Caller } from '../base/domain.ts';
 
 export function setCaller(res: Response, caller: Caller): void {
   res.locals['caller'] = caller;

@@ -5,7 +5,14 @@
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { ApiError, INTERNAL_ERROR_TEXT, MethodNotAllowedError, NotFoundError, ServiceUnavailableError, statusTitle } from '../errors.ts';
+import {
+  ApiError,
+  INTERNAL_ERROR_TEXT,
+  MethodNotAllowedError,
+  NotFoundError,
+  ServiceUnavailableError,
+  statusTitle,
+} from '../base/errors.ts';
 import { sendBody, sendJson } from './respond.ts';
 import { negotiateErrorFormat, renderWebobError } from './webob-format.ts';
 
@@ -14,7 +21,12 @@ export const notFoundHandler: RequestHandler = () => {
 };
 
 /** Errors raised by body-parser and the HTTP layer carry these fields. */
-interface HttpishError { status?: unknown; statusCode?: unknown; type?: unknown; expose?: unknown }
+interface HttpishError {
+  status?: unknown;
+  statusCode?: unknown;
+  type?: unknown;
+  expose?: unknown;
+}
 
 function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;

@@ -17,8 +17,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { HttpConfig } from '../config.ts';
-import { MethodNotAllowedError, statusTitle } from '../errors.ts';
+import type { HttpConfig } from '../base/config.ts';
+import { MethodNotAllowedError, statusTitle } from '../base/errors.ts';
 import { pythonJson } from './respond.ts';
 import { negotiateErrorFormat, renderWebobError, type ErrorFormat } from './webob-format.ts';
 
@@ -42,23 +42,29 @@ export interface HttpServerOptions {
  * A HEAD request gets the headers only, as from the app.
  */
 function rawAnswer(status: number, message: string, format: ErrorFormat | 'keystone', requestId: string, head = false): string {
-  const rendered = format === 'keystone'
-    ? { contentType: 'application/json', body: pythonJson({ error: { code: status, title: statusTitle(status), message } }) }
-    : renderWebobError(status, message, format);
-  return `HTTP/1.1 ${status} ${statusTitle(status)}\r\nContent-Type: ${rendered.contentType}\r\n`
-    + `Content-Length: ${Buffer.byteLength(rendered.body)}\r\nX-Openstack-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${head ? '' : rendered.body}`;
+  const rendered =
+    format === 'keystone'
+      ? { contentType: 'application/json', body: pythonJson({ error: { code: status, title: statusTitle(status), message } }) }
+      : renderWebobError(status, message, format);
+  return (
+    `HTTP/1.1 ${status} ${statusTitle(status)}\r\nContent-Type: ${rendered.contentType}\r\n` +
+    `Content-Length: ${Buffer.byteLength(rendered.body)}\r\nX-Openstack-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${head ? '' : rendered.body}`
+  );
 }
 
 export function createHttpServer(app: RequestListener, options: HttpServerOptions): Server {
   const { http, logger } = options;
-  const server = createServer({
-    headersTimeout: http.headersTimeoutMs,
-    requestTimeout: http.requestTimeoutMs,
-    keepAliveTimeout: http.keepAliveTimeoutMs,
-    // How often Node looks for requests past those timeouts (its default, 30 s, would let a
-    // stalled client hold its socket for up to 30 s longer than configured).
-    connectionsCheckingInterval: Math.min(1000, Math.ceil(http.headersTimeoutMs / 4)),
-  }, app);
+  const server = createServer(
+    {
+      headersTimeout: http.headersTimeoutMs,
+      requestTimeout: http.requestTimeoutMs,
+      keepAliveTimeout: http.keepAliveTimeoutMs,
+      // How often Node looks for requests past those timeouts (its default, 30 s, would let a
+      // stalled client hold its socket for up to 30 s longer than configured).
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(http.headersTimeoutMs / 4)),
+    },
+    app,
+  );
   server.timeout = http.idleTimeoutMs;
 
   // Nothing of the request is known here, so the page is webob's default: plain text.

@@ -4,7 +4,7 @@
  * contains one: refuse them up front on every engine. Glance on SQLite accepts them.
  */
 import type { RequestHandler } from 'express';
-import { BadRequestError, RequestUriTooLongError } from '../errors.ts';
+import { BadRequestError, RequestUriTooLongError } from '../base/errors.ts';
 
 /**
  * Longest request target (path and query) accepted: 8 KiB, the request-line limit of eventlet's

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { RequestHeaderFieldsTooLargeError } from '../errors.ts';
+import { RequestHeaderFieldsTooLargeError } from '../base/errors.ts';
 
 /** Glance's `max_request_id_length`. */
 const MAX_REQUEST_ID_LENGTH = 64;

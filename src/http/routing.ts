@@ -3,7 +3,7 @@
  * (express would otherwise serve HEAD from the GET handler), answers 405 with `Allow`, as Glance does.
  */
 import type { RequestHandler, Router } from 'express';
-import { MethodNotAllowedError } from '../errors.ts';
+import { MethodNotAllowedError } from '../base/errors.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export type ResourceHandlers = Partial<Record<Method, RequestHandler | RequestHandler[]>>;

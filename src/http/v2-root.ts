@@ -4,7 +4,7 @@
  * bare 302: absolute Location, `text/plain; charset=utf8`, empty body.
  */
 import { Router } from 'express';
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError } from '../base/errors.ts';
 
 export function createV2RootRouter(options: { publicUrl: string }): Router {
   const router = Router();

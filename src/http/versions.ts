@@ -7,13 +7,30 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { sendBody } from './respond.ts';
 
-const VERSION_IDS = ['v2.15', 'v2.13', 'v2.12', 'v2.11', 'v2.10', 'v2.9', 'v2.8', 'v2.7', 'v2.6', 'v2.5', 'v2.4', 'v2.3', 'v2.2', 'v2.1', 'v2.0'];
+const VERSION_IDS = [
+  'v2.15',
+  'v2.13',
+  'v2.12',
+  'v2.11',
+  'v2.10',
+  'v2.9',
+  'v2.8',
+  'v2.7',
+  'v2.6',
+  'v2.5',
+  'v2.4',
+  'v2.3',
+  'v2.2',
+  'v2.1',
+  'v2.0',
+];
 const SERVED_ALIASES = new Set(['v2', ...VERSION_IDS]);
 
 export function versionsDocument(publicUrl: string): string {
   const href = `${publicUrl}/v2/`;
   const entries = VERSION_IDS.map(
-    (id, index) => `{"id": "${id}", "status": "${index === 0 ? 'CURRENT' : 'SUPPORTED'}", "links": [{"rel": "self", "href": ${JSON.stringify(href)}}]}`,
+    (id, index) =>
+      `{"id": "${id}", "status": "${index === 0 ? 'CURRENT' : 'SUPPORTED'}", "links": [{"rel": "self", "href": ${JSON.stringify(href)}}]}`,
   );
   return `{"versions": [${entries.join(', ')}]}`;
 }

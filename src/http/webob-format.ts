@@ -2,7 +2,7 @@
  * Glance returns webob's own error pages, negotiated from `Accept` (spec section 2.5). This module
  * reproduces the three formats byte for byte: plain text, flat JSON and HTML.
  */
-import { statusTitle } from '../errors.ts';
+import { statusTitle } from '../base/errors.ts';
 
 export type ErrorFormat = 'plain' | 'json' | 'html';
 
@@ -11,7 +11,12 @@ const MEDIA_RANGE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)\/([!#$%&'*+.^_`|~0-9A-Za-z-]
 const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/;
 
 /** `hasParams`: media-type parameters before `q` (webob then matches only offers carrying them). */
-interface MediaRange { type: string; subtype: string; q: number; hasParams: boolean }
+interface MediaRange {
+  type: string;
+  subtype: string;
+  q: number;
+  hasParams: boolean;
+}
 
 /** Parses an Accept header; `undefined` means webob would call it invalid (it then accepts anything). */
 function parseAccept(header: string): MediaRange[] | undefined {
@@ -93,11 +98,21 @@ export function htmlEscape(text: string): string {
   let out = '';
   for (const char of text) {
     switch (char) {
-      case '&': out += '&amp;'; break;
-      case '<': out += '&lt;'; break;
-      case '>': out += '&gt;'; break;
-      case '"': out += '&quot;'; break;
-      case "'": out += '&#x27;'; break;
+      case '&':
+        out += '&amp;';
+        break;
+      case '<':
+        out += '&lt;';
+        break;
+      case '>':
+        out += '&gt;';
+        break;
+      case '"':
+        out += '&quot;';
+        break;
+      case "'":
+        out += '&#x27;';
+        break;
       default: {
         const code = char.codePointAt(0)!;
         out += code > 0x7f ? `&#${code};` : char;
@@ -114,7 +129,11 @@ export function pythonJsonString(text: string): string {
 
 /** webob's `strip_tags`, applied to the plain-text page. */
 function stripTags(value: string): string {
-  return value.replace(/\n/g, ' ').replace(/\r/g, '').replace(/<br.*?>/gis, '\n').replace(/<.*?>/gs, '');
+  return value
+    .replace(/\n/g, ' ')
+    .replace(/\r/g, '')
+    .replace(/<br.*?>/gis, '\n')
+    .replace(/<.*?>/gs, '');
 }
 
 export interface RenderedError {

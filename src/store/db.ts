@@ -12,7 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import type { DatabaseConfig } from '../config.ts';
+import type { DatabaseConfig } from '../base/config.ts';
 
 export type Db = Knex;
 
@@ -28,10 +28,14 @@ export function createDb(config: DatabaseConfig): Db {
   }
   if (config.filename !== ':memory:') mkdirSync(dirname(config.filename), { recursive: true });
   // An in-memory database exists once per connection, so it must stay on one.
-  return sqliteKnex(config.filename, {
-    min: 1,
-    max: config.filename === ':memory:' ? 1 : (config.pool?.max ?? 1),
-  }, 'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;');
+  return sqliteKnex(
+    config.filename,
+    {
+      min: 1,
+      max: config.filename === ':memory:' ? 1 : (config.pool?.max ?? 1),
+    },
+    'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;',
+  );
 }
 
 /** A knex instance on the SQLite file whose pooled connections each run `pragmas` when opened. */

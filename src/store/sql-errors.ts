@@ -15,10 +15,15 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (typeof code === 'string') {
     // Connection refused/reset/unreachable, and PostgreSQL's connection-exception (08xxx),
     // operator-intervention (57P0x) and insufficient-resources (53xxx) classes.
-    if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'SQLITE_CANTOPEN', 'SQLITE_IOERR'].includes(code)) return true;
+    if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'SQLITE_CANTOPEN', 'SQLITE_IOERR'].includes(code))
+      return true;
     if (/^(08|57P0|53)/.test(code)) return true;
   }
   if (name === 'KnexTimeoutError') return true;
-  return typeof message === 'string'
-    && /Connection terminated|Client has encountered a connection error|terminating connection|the database system is (starting up|shutting down)/i.test(message);
+  return (
+    typeof message === 'string' &&
+    /Connection terminated|Client has encountered a connection error|terminating connection|the database system is (starting up|shutting down)/i.test(
+      message,
+    )
+  );
 }

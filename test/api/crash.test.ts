@@ -42,7 +42,13 @@ function prng(seed: number): () => number {
 
 type Outcome = 'acked' | 'unknown' | 'refused';
 /** One write: the key it touches and the state it leaves when it happens. */
-interface Write { kind: string; key: string; state: string; outcome: Outcome; status?: number }
+interface Write {
+  kind: string;
+  key: string;
+  state: string;
+  outcome: Outcome;
+  status?: number;
+}
 
 interface OwnedImage {
   id: string;
@@ -59,8 +65,7 @@ describe(`crash safety: SIGKILL under a write load (${engine})`, { timeout: 180_
   let t: TestApp;
   let server: ServerProcess;
   let starts = 0;
-  const start = async (): Promise<ServerProcess> =>
-    startServer(t.sharedConfig(), join(t.dataDir, `config-${starts++}.json`));
+  const start = async (): Promise<ServerProcess> => startServer(t.sharedConfig(), join(t.dataDir, `config-${starts++}.json`));
 
   before(async () => {
     t = await buildApp({ auth: { mode: 'trusted-headers' }, images: { savingTimeoutSeconds: SAVING_TIMEOUT_SECONDS } });
@@ -86,9 +91,20 @@ describe(`crash safety: SIGKILL under a write load (${engine})`, { timeout: 180_
     let stopping = false;
 
     /** Sends one write and records it; a request cut off by a kill is `unknown`, and waits for the restart. */
-    async function send(kind: string, key: string, state: string, method: string, path: string, init: {
-      headers?: Record<string, string>; body?: RequestInit['body']; json?: unknown; duplex?: boolean; expect: number;
-    }): Promise<Outcome> {
+    async function send(
+      kind: string,
+      key: string,
+      state: string,
+      method: string,
+      path: string,
+      init: {
+        headers?: Record<string, string>;
+        body?: RequestInit['body'];
+        json?: unknown;
+        duplex?: boolean;
+        expect: number;
+      },
+    ): Promise<Outcome> {
       const write: Write = { kind, key, state, outcome: 'unknown' };
       writes.push(write);
       byKey.set(key, [...(byKey.get(key) ?? []), write]);
@@ -100,7 +116,10 @@ describe(`crash safety: SIGKILL under a write load (${engine})`, { timeout: 180_
       }
       try {
         const response = await fetch(`${url}${path}`, {
-          method, headers, ...(body === undefined ? {} : { body }), ...(init.duplex ? { duplex: 'half' } : {}),
+          method,
+          headers,
+          ...(body === undefined ? {} : { body }),
+          ...(init.duplex ? { duplex: 'half' } : {}),
           signal: AbortSignal.timeout(20_000),
         } as RequestInit);
         await response.arrayBuffer();
@@ -115,7 +134,11 @@ describe(`crash safety: SIGKILL under a write load (${engine})`, { timeout: 180_
 
     /** A body that arrives in three chunks over some tens of milliseconds, so that kills catch uploads in `saving`. */
     function slowBody(data: Buffer): ReadableStream<Uint8Array> {
-      const parts = [data.subarray(0, data.length / 3), data.subarray(data.length / 3, (2 * data.length) / 3), data.subarray((2 * data.length) / 3)];
+      const parts = [
+        data.subarray(0, data.length / 3),
+        data.subarray(data.length / 3, (2 * data.length) / 3),
+        data.subarray((2 * data.length) / 3),
+      ];
       return new ReadableStream({
         async pull(controller) {
           const part = parts.shift();
@@ -152,9 +175,19 @@ describe(`crash safety: SIGKILL under a write load (${engine})`, { timeout: 180_
         } else if (roll < 0.3 && image.uploadable) {
           image.uploadable = false;
           const data = randomBytes(between(1, 64 * 1024));
-          await send('upload', `data:${image.id}`, `active ${data.length} ${md5(data)} ${sha512(data)}`, 'PUT', `/v2/images/${image.id}/file`, {
-            headers: { 'Content-Type': 'application/octet-stream' }, body: slowBody(data), duplex: true, expect: 204,
-          });
+          await send(
+            'upload',
+            `data:${image.id}`,
+            `active ${data.length} ${md5(data)} ${sha512(data)}`,
+            'PUT',
+            `/v2/images/${image.id}/file`,
+            {
+              headers: { 'Content-Type': 'application/octet-stream' },
+              body: slowBody(data),
+              duplex: true,
+              expect: 204,
+            },
+          );
         } else {
           const member = pick(MEMBERS);
           const key = `member:${image.id}:${member}`;
@@ -165,7 +198,11 @@ describe(`crash safety: SIGKILL under a write load (${engine})`, { timeout: 180_
             members.set(key, outcome === 'acked' ? 'pending' : outcome === 'unknown' ? 'unknown' : believed);
           } else if (random() < 0.7) {
             const status = pick(STATUSES);
-            const outcome = await send('status update', key, status, 'PUT', `${path}/${member}`, { headers: as(member), json: { status }, expect: 200 });
+            const outcome = await send('status update', key, status, 'PUT', `${path}/${member}`, {
+              headers: as(member),
+              json: { status },
+              expect: 200,
+            });
             if (outcome !== 'refused') members.set(key, outcome === 'acked' ? status : 'unknown');
           } else {
             const outcome = await send('member delete', key, 'absent', 'DELETE', `${path}/${member}`, { expect: 204 });
@@ -188,7 +225,9 @@ describe(`crash safety: SIGKILL under a write load (${engine})`, { timeout: 180_
       await sleep(between(500, 2500));
       while (writes.filter((w) => w.outcome === 'acked').length < ackedBefore + MIN_ACKED_PER_RUN) await sleep(between(20, 200));
       let restarted!: () => void;
-      up = new Promise((resolve) => { restarted = resolve; });
+      up = new Promise((resolve) => {
+        restarted = resolve;
+      });
       const exited = new Promise((resolve) => server.child.once('exit', resolve));
       server.child.kill('SIGKILL');
       await exited;
@@ -247,9 +286,10 @@ describe(`crash safety: SIGKILL under a write load (${engine})`, { timeout: 180_
       const expected = images.get(id)!;
       for (const [name, value] of Object.entries(expected.properties)) assert.equal(shown.body[name], value, `property ${name} of ${id}`);
       assert.deepEqual(shown.body.tags, expected.tags, `tags of ${id}`);
-      finalState.set(`data:${id}`, shown.body.status === 'active'
-        ? `active ${shown.body.size} ${shown.body.checksum} ${shown.body.os_hash_value}`
-        : shown.body.status);
+      finalState.set(
+        `data:${id}`,
+        shown.body.status === 'active' ? `active ${shown.body.size} ${shown.body.checksum} ${shown.body.os_hash_value}` : shown.body.status,
+      );
       const listed = await agent(`/v2/images/${id}/members`);
       assert.equal(listed.status, 200);
       for (const member of MEMBERS) {
@@ -278,26 +318,61 @@ describe(`crash safety: SIGKILL under a write load (${engine})`, { timeout: 180_
       for (const w of keyWrites.slice(lastAcked + 1)) if (w.outcome === 'unknown') allowed.add(w.state);
       const actual = finalState.get(key) ?? initial(key);
       if (allowed.has(actual)) verified += keyWrites.filter((w) => w.outcome === 'acked').length;
-      else failures.push(`${key}: ${actual}, expected one of ${[...allowed].join(' | ')} (writes: ${keyWrites.map((w) => `${w.kind}→${w.state.split(' ')[0]} ${w.outcome}`).join(', ')})`);
+      else
+        failures.push(
+          `${key}: ${actual}, expected one of ${[...allowed].join(' | ')} (writes: ${keyWrites.map((w) => `${w.kind}→${w.state.split(' ')[0]} ${w.outcome}`).join(', ')})`,
+        );
     }
 
     // The service answers normally after all this: a fresh image, a member, an upload, a download.
     const fresh = randomUUID();
     const data = randomBytes(10_000);
     const json = { ...OWNER, 'Content-Type': 'application/json' };
-    assert.equal((await fetch(`${server.url}/v2/images`, { method: 'POST', headers: json, body: JSON.stringify({ id: fresh, disk_format: 'raw', container_format: 'bare' }) })).status, 201);
-    assert.equal((await fetch(`${server.url}/v2/images/${fresh}/members`, { method: 'POST', headers: json, body: JSON.stringify({ member: 'p-m0' }) })).status, 200);
-    assert.equal((await fetch(`${server.url}/v2/images/${fresh}/file`, { method: 'PUT', headers: { ...OWNER, 'Content-Type': 'application/octet-stream' }, body: data })).status, 204);
+    assert.equal(
+      (
+        await fetch(`${server.url}/v2/images`, {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify({ id: fresh, disk_format: 'raw', container_format: 'bare' }),
+        })
+      ).status,
+      201,
+    );
+    assert.equal(
+      (await fetch(`${server.url}/v2/images/${fresh}/members`, { method: 'POST', headers: json, body: JSON.stringify({ member: 'p-m0' }) }))
+        .status,
+      200,
+    );
+    assert.equal(
+      (
+        await fetch(`${server.url}/v2/images/${fresh}/file`, {
+          method: 'PUT',
+          headers: { ...OWNER, 'Content-Type': 'application/octet-stream' },
+          body: data,
+        })
+      ).status,
+      204,
+    );
     const download = await fetch(`${server.url}/v2/images/${fresh}/file`, { headers: OWNER });
     assert.equal(md5(Buffer.from(await download.arrayBuffer())), md5(data));
     assert.equal((await fetch(`${server.url}/healthcheck`)).status, 200);
 
-    const count = (outcome: Outcome, kind?: string): number => writes.filter((w) => w.outcome === outcome && (kind === undefined || w.kind === kind)).length;
+    const count = (outcome: Outcome, kind?: string): number =>
+      writes.filter((w) => w.outcome === outcome && (kind === undefined || w.kind === kind)).length;
     const kinds = [...new Set(writes.map((w) => w.kind))];
-    ctx.diagnostic(`engine ${engine}, seed ${seed}: ${KILLS} kills, ${writes.length} writes attempted, ${count('acked')} acknowledged, ` +
-      `${verified} verified, ${count('unknown')} cut off by a kill, ${count('refused')} refused ` +
-      `(${[...statusCounts].filter(([s]) => s >= 400).map(([s, n]) => `${s}×${n}`).join(', ') || 'none'})`);
-    ctx.diagnostic(`acknowledged by kind: ${kinds.map((kind) => `${kind} ${count('acked', kind)}/${writes.filter((w) => w.kind === kind).length}`).join(', ')}`);
+    ctx.diagnostic(
+      `engine ${engine}, seed ${seed}: ${KILLS} kills, ${writes.length} writes attempted, ${count('acked')} acknowledged, ` +
+        `${verified} verified, ${count('unknown')} cut off by a kill, ${count('refused')} refused ` +
+        `(${
+          [...statusCounts]
+            .filter(([s]) => s >= 400)
+            .map(([s, n]) => `${s}×${n}`)
+            .join(', ') || 'none'
+        })`,
+    );
+    ctx.diagnostic(
+      `acknowledged by kind: ${kinds.map((kind) => `${kind} ${count('acked', kind)}/${writes.filter((w) => w.kind === kind).length}`).join(', ')}`,
+    );
     ctx.diagnostic(`right after the kills: ${savingAtKill} images in saving, ${partialFilesAtKill} temporary files (all recovered)`);
 
     assert.deepEqual(failures, [], 'every acknowledged write is there');

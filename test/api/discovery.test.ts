@@ -4,7 +4,9 @@ import { buildApp, type TestApp } from '../helpers/build-app.ts';
 
 describe('version discovery, health and unknown routes', () => {
   let t: TestApp;
-  before(async () => { t = await buildApp({ publicUrl: 'http://glance.example:9292' }); });
+  before(async () => {
+    t = await buildApp({ publicUrl: 'http://glance.example:9292' });
+  });
   after(() => t.close());
 
   it('GET / answers 300 with the version list, without a token', async () => {
@@ -13,7 +15,11 @@ describe('version discovery, health and unknown routes', () => {
     assert.equal(res.headers['content-type'], 'application/json');
     const body = JSON.parse(res.text) as { versions: Array<{ id: string; status: string; links: Array<{ rel: string; href: string }> }> };
     assert.equal(body.versions.length, 15);
-    assert.deepEqual(body.versions[0], { id: 'v2.15', status: 'CURRENT', links: [{ rel: 'self', href: 'http://glance.example:9292/v2/' }] });
+    assert.deepEqual(body.versions[0], {
+      id: 'v2.15',
+      status: 'CURRENT',
+      links: [{ rel: 'self', href: 'http://glance.example:9292/v2/' }],
+    });
     assert.ok(body.versions.slice(1).every((v) => v.status === 'SUPPORTED'));
     assert.match(res.text, /^\{"versions": \[\{"id": "v2.15", "status": "CURRENT", "links": \[\{"rel": "self", "href": /);
   });

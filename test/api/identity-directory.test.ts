@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTokenCache } from '../../src/services/identity-token-cache.ts';
-import { expandRoles } from '../../src/services/identity-directory.ts';
-import { hashPassword } from '../../src/services/password-hash.ts';
+import { createTokenCache } from '../../src/identity/services/token-cache.ts';
+import { expandRoles } from '../../src/identity/services/directory.ts';
+import { hashPassword } from '../../src/identity/services/password-hash.ts';
 import { buildApp, type TestApp } from '../helpers/build-app.ts';
 
 const PUBLIC_URL = 'http://glance.example:9292';
@@ -14,11 +14,21 @@ const VERSION = {
   'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.identity-v3+json' }],
 };
 const UNAUTHORIZED = { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } };
-const forbidden = (action: string) => ({ error: { code: 403, title: 'Forbidden', message: `You are not authorized to perform the requested action: ${action}.` } });
+const forbidden = (action: string) => ({
+  error: { code: 403, title: 'Forbidden', message: `You are not authorized to perform the requested action: ${action}.` },
+});
 
 function projectDoc(id: string, name: string, description = '') {
   return {
-    id, name, domain_id: 'default', description, enabled: true, parent_id: 'default', is_domain: false, tags: [], options: {},
+    id,
+    name,
+    domain_id: 'default',
+    description,
+    enabled: true,
+    parent_id: 'default',
+    is_domain: false,
+    tags: [],
+    options: {},
     links: { self: `${PUBLIC_URL}/identity/v3/projects/${id}` },
   };
 }
@@ -51,7 +61,10 @@ describe('built-in identity: discovery, projects, users and Keystone errors', ()
     });
     const login = async (user: string, project: string) => {
       const res = await t.request.post('/identity/v3/auth/tokens').send({
-        auth: { identity: { methods: ['password'], password: { user: { id: user, password: 'secret' } } }, scope: { project: { id: project } } },
+        auth: {
+          identity: { methods: ['password'], password: { user: { id: user, password: 'secret' } } },
+          scope: { project: { id: project } },
+        },
       });
       assert.equal(res.status, 201);
       return String(res.headers['x-subject-token']);
@@ -91,7 +104,9 @@ describe('built-in identity: discovery, projects, users and Keystone errors', ()
     const put = await t.request.put('/identity/v3/auth/tokens').set('X-Auth-Token', aliceToken);
     assert.equal(put.status, 405);
     assert.equal(put.headers['allow'], 'POST, GET, HEAD, DELETE');
-    assert.deepEqual(JSON.parse(put.text), { error: { code: 405, title: 'Method Not Allowed', message: 'The method is not allowed for the requested URL.' } });
+    assert.deepEqual(JSON.parse(put.text), {
+      error: { code: 405, title: 'Method Not Allowed', message: 'The method is not allowed for the requested URL.' },
+    });
     const post = await t.request.post('/identity/v3/projects').send({});
     assert.equal(post.status, 405);
   });
@@ -117,7 +132,11 @@ describe('built-in identity: discovery, projects, users and Keystone errors', ()
       assert.equal(res.status, 403, path);
       assert.deepEqual(JSON.parse(res.text), forbidden('identity:get_project'));
     }
-    for (const path of ['/identity/v3/projects?name=proj-b', '/identity/v3/projects', '/identity/v3/projects?name=proj-a&domain_id=other']) {
+    for (const path of [
+      '/identity/v3/projects?name=proj-b',
+      '/identity/v3/projects',
+      '/identity/v3/projects?name=proj-a&domain_id=other',
+    ]) {
       const res = await get(path, aliceToken);
       assert.equal(res.status, 403, path);
       assert.deepEqual(JSON.parse(res.text), forbidden('identity:list_projects'));
@@ -138,7 +157,10 @@ describe('built-in identity: discovery, projects, users and Keystone errors', ()
     assert.equal(none.status, 200);
     assert.deepEqual(JSON.parse(none.text).projects, []);
     const all = await get('/identity/v3/projects', adminToken);
-    assert.deepEqual(JSON.parse(all.text).projects.map((p: { id: string }) => p.id), ['p-a', 'p-b', 'p-admin']);
+    assert.deepEqual(
+      JSON.parse(all.text).projects.map((p: { id: string }) => p.id),
+      ['p-a', 'p-b', 'p-admin'],
+    );
   });
 
   it('a user reads itself (200) but not others (403)', async () => {
@@ -146,7 +168,12 @@ describe('built-in identity: discovery, projects, users and Keystone errors', ()
     assert.equal(self.status, 200);
     assert.deepEqual(JSON.parse(self.text), {
       user: {
-        id: 'u-alice', name: 'alice', domain_id: 'default', enabled: true, password_expires_at: null, options: {},
+        id: 'u-alice',
+        name: 'alice',
+        domain_id: 'default',
+        enabled: true,
+        password_expires_at: null,
+        options: {},
         links: { self: `${PUBLIC_URL}/identity/v3/users/u-alice` },
       },
     });
@@ -157,7 +184,12 @@ describe('built-in identity: discovery, projects, users and Keystone errors', ()
 
   it('directory reads without a token or with an invalid one are 401 in Keystone style', async () => {
     for (const token of [undefined, 'garbage']) {
-      for (const path of ['/identity/v3/projects/p-a', '/identity/v3/projects?name=proj-a', '/identity/v3/users/u-alice', '/identity/v3/auth/projects']) {
+      for (const path of [
+        '/identity/v3/projects/p-a',
+        '/identity/v3/projects?name=proj-a',
+        '/identity/v3/users/u-alice',
+        '/identity/v3/auth/projects',
+      ]) {
         const res = await get(path, token);
         assert.equal(res.status, 401, path);
         assert.deepEqual(JSON.parse(res.text), UNAUTHORIZED);

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { hashPassword } from '../../src/services/password-hash.ts';
+import { hashPassword } from '../../src/identity/services/password-hash.ts';
 import { buildApp, type TestApp } from '../helpers/build-app.ts';
 
 const PUBLIC_URL = 'http://glance.example:9292';
 const UNAUTHORIZED = { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } };
-const EXPECTING_TAIL = 'The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.';
+const EXPECTING_TAIL =
+  'The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.';
 
 /** A small directory: alice (member of proj-a), admin, multi (two projects), off (disabled), and a second domain. */
 async function identityConfig(overrides: { offEnabled?: boolean } = {}): Promise<Record<string, unknown>> {
@@ -17,7 +18,10 @@ async function identityConfig(overrides: { offEnabled?: boolean } = {}): Promise
     auth: {
       tokenTtlSeconds: 3600,
       region: 'RegionTest',
-      domains: [{ id: 'default', name: 'Default' }, { id: 'd-other', name: 'Other' }],
+      domains: [
+        { id: 'default', name: 'Default' },
+        { id: 'd-other', name: 'Other' },
+      ],
       projects: [
         { id: 'p-a', name: 'proj-a', domain: 'default', description: 'Project A' },
         { id: 'p-b', name: 'proj-b', domain: 'default' },
@@ -73,7 +77,9 @@ interface TokenBody {
 
 describe('built-in identity: tokens', () => {
   let t: TestApp;
-  before(async () => { t = await buildApp(await identityConfig()); });
+  before(async () => {
+    t = await buildApp(await identityConfig());
+  });
   after(() => t.close());
 
   async function issue(body: object, expected = 201) {
@@ -93,16 +99,34 @@ describe('built-in identity: tokens', () => {
     const { res, token, body } = await issue(passwordBody(alice, 'secret', projA));
     assert.equal(res.headers['content-type'], 'application/json');
     assert.match(token, /^[A-Za-z0-9_-]{43,}$/);
-    assert.deepEqual(Object.keys(body.token), ['methods', 'user', 'audit_ids', 'expires_at', 'issued_at', 'project', 'is_domain', 'roles', 'catalog']);
+    assert.deepEqual(Object.keys(body.token), [
+      'methods',
+      'user',
+      'audit_ids',
+      'expires_at',
+      'issued_at',
+      'project',
+      'is_domain',
+      'roles',
+      'catalog',
+    ]);
     assert.deepEqual(body.token.methods, ['password']);
-    assert.deepEqual(body.token.user, { domain: { id: 'default', name: 'Default' }, id: 'u-alice', name: 'alice', password_expires_at: null });
+    assert.deepEqual(body.token.user, {
+      domain: { id: 'default', name: 'Default' },
+      id: 'u-alice',
+      name: 'alice',
+      password_expires_at: null,
+    });
     assert.deepEqual(body.token.project, { domain: { id: 'default', name: 'Default' }, id: 'p-a', name: 'proj-a' });
     assert.equal(body.token.issued_at, '2026-11-23T02:08:11.000000Z');
     assert.equal(body.token.expires_at, '2026-11-23T03:08:11.000000Z');
     assert.equal(body.token.audit_ids.length, 1);
     assert.match(body.token.audit_ids[0]!, /^[A-Za-z0-9_-]{22}$/);
     assert.equal(body.token.is_domain, false);
-    assert.deepEqual(body.token.roles.map((r) => r.name), ['member', 'reader']);
+    assert.deepEqual(
+      body.token.roles.map((r) => r.name),
+      ['member', 'reader'],
+    );
     assert.ok(body.token.roles.every((r) => /^[0-9a-f]{32}$/.test(r.id)));
     assert.match(res.text, /^\{"token": \{"methods": \["password"\], "user": /);
   });
@@ -110,11 +134,20 @@ describe('built-in identity: tokens', () => {
   it('lists image and identity services in the catalog, each with public, internal and admin endpoints', async () => {
     const { body } = await issue(passwordBody(alice, 'secret', projA));
     const catalog = body.token.catalog!;
-    assert.deepEqual(catalog.map((s) => [s.type, s.name]), [['identity', 'keystone'], ['image', 'glance']]);
+    assert.deepEqual(
+      catalog.map((s) => [s.type, s.name]),
+      [
+        ['identity', 'keystone'],
+        ['image', 'glance'],
+      ],
+    );
     const urls = { identity: `${PUBLIC_URL}/identity`, image: PUBLIC_URL } as Record<string, string>;
     for (const service of catalog) {
       assert.match(service.id, /^[0-9a-f]{32}$/);
-      assert.deepEqual(service.endpoints.map((e) => e['interface']), ['public', 'internal', 'admin']);
+      assert.deepEqual(
+        service.endpoints.map((e) => e['interface']),
+        ['public', 'internal', 'admin'],
+      );
       for (const endpoint of service.endpoints) {
         assert.deepEqual(Object.keys(endpoint), ['id', 'interface', 'region_id', 'url', 'region']);
         assert.equal(endpoint['url'], urls[service.type]);
@@ -128,16 +161,24 @@ describe('built-in identity: tokens', () => {
     const byIds = await issue(passwordBody({ id: 'u-alice' }, 'secret', { id: 'p-a' }));
     assert.equal(byIds.body.token.user.id, 'u-alice');
     assert.equal(byIds.body.token.project.id, 'p-a');
-    const other = await issue(passwordBody({ name: 'alice', domain: { id: 'd-other' } }, 'secret', { name: 'proj-a', domain: { name: 'Other' } }));
+    const other = await issue(
+      passwordBody({ name: 'alice', domain: { id: 'd-other' } }, 'secret', { name: 'proj-a', domain: { name: 'Other' } }),
+    );
     assert.deepEqual(other.body.token.user.domain, { id: 'd-other', name: 'Other' });
     assert.equal(other.body.token.project.id, 'p-a-other');
   });
 
   it('applies admin ⇒ member ⇒ reader and lower-cases roles', async () => {
     const admin = await issue(passwordBody({ name: 'admin', domain: { id: 'default' } }, 'secret', { id: 'p-admin' }));
-    assert.deepEqual(admin.body.token.roles.map((r) => r.name), ['admin', 'member', 'reader']);
+    assert.deepEqual(
+      admin.body.token.roles.map((r) => r.name),
+      ['admin', 'member', 'reader'],
+    );
     const reader = await issue(passwordBody({ id: 'u-multi' }, 'secret', { id: 'p-a' }));
-    assert.deepEqual(reader.body.token.roles.map((r) => r.name), ['reader']);
+    assert.deepEqual(
+      reader.body.token.roles.map((r) => r.name),
+      ['reader'],
+    );
   });
 
   it('without a scope, uses the only project the user has roles on; several projects → 401', async () => {
@@ -149,11 +190,16 @@ describe('built-in identity: tokens', () => {
   it('re-authenticates with the token method: a new token, Keystone methods and audit chain, same expiry', async () => {
     const first = await issue(passwordBody({ id: 'u-multi' }, 'secret', { id: 'p-a' }));
     t.clock.advance(60);
-    const second = await issue({ auth: { identity: { methods: ['token'], token: { id: first.token } }, scope: { project: { id: 'p-b' } } } });
+    const second = await issue({
+      auth: { identity: { methods: ['token'], token: { id: first.token } }, scope: { project: { id: 'p-b' } } },
+    });
     assert.notEqual(second.token, first.token);
     assert.deepEqual(second.body.token.methods, ['token', 'password']);
     assert.equal(second.body.token.project.id, 'p-b');
-    assert.deepEqual(second.body.token.roles.map((r) => r.name), ['member', 'reader']);
+    assert.deepEqual(
+      second.body.token.roles.map((r) => r.name),
+      ['member', 'reader'],
+    );
     assert.equal(second.body.token.audit_ids.length, 2);
     assert.equal(second.body.token.audit_ids[1], first.body.token.audit_ids[0]);
     assert.equal(second.body.token.expires_at, first.body.token.expires_at);
@@ -166,7 +212,7 @@ describe('built-in identity: tokens', () => {
     assert.equal(v2.status, 200);
   });
 
-  it('answers 401 with Keystone\'s body for every authentication failure', async () => {
+  it("answers 401 with Keystone's body for every authentication failure", async () => {
     await assertUnauthorized(passwordBody(alice, 'wrong', projA));
     await assertUnauthorized(passwordBody({ name: 'nobody', domain: { name: 'Default' } }, 'secret', projA));
     await assertUnauthorized(passwordBody({ id: 'u-nobody' }, 'secret', projA));
@@ -178,26 +224,53 @@ describe('built-in identity: tokens', () => {
     await assertUnauthorized({ auth: { identity: { methods: ['totp'], totp: { user: { id: 'u-alice' } } } } });
     await assertUnauthorized({ auth: { identity: { methods: [] } } });
     await assertUnauthorized({ auth: { identity: { methods: ['token'], token: { id: 'not-a-token' } } } });
-    await assertUnauthorized({ auth: { identity: { methods: ['password'], password: { user: { id: 'u-alice', password: 'secret' } } }, scope: { domain: { id: 'default' } } } });
-    await assertUnauthorized({ auth: { identity: { methods: ['password'], password: { user: { id: 'u-alice', password: 'secret' } } }, scope: 'unscoped' } });
+    await assertUnauthorized({
+      auth: {
+        identity: { methods: ['password'], password: { user: { id: 'u-alice', password: 'secret' } } },
+        scope: { domain: { id: 'default' } },
+      },
+    });
+    await assertUnauthorized({
+      auth: { identity: { methods: ['password'], password: { user: { id: 'u-alice', password: 'secret' } } }, scope: 'unscoped' },
+    });
   });
 
-  it('answers 400 with Keystone\'s body for malformed or incomplete requests', async () => {
+  it("answers 400 with Keystone's body for malformed or incomplete requests", async () => {
     const cases: Array<[string | object, string, string?]> = [
       ['{"auth": ', `Expecting to find valid JSON in request body. ${EXPECTING_TAIL}`],
       ['[1]', `Expecting to find valid JSON in request body. ${EXPECTING_TAIL}`],
       [{}, `Expecting to find auth in request body. ${EXPECTING_TAIL}`],
       [{ auth: {} }, "Invalid input for field 'auth': must have required property 'identity'"],
       [{ auth: { identity: { methods: 'password' } } }, "Invalid input for field 'identity/methods': must be array"],
-      [{ auth: { identity: { methods: ['password'], password: { user: { id: 'u-alice', password: 1 } } } } }, "Invalid input for field 'identity/password/user/password': must be string"],
+      [
+        { auth: { identity: { methods: ['password'], password: { user: { id: 'u-alice', password: 1 } } } } },
+        "Invalid input for field 'identity/password/user/password': must be string",
+      ],
       [{ auth: { identity: { methods: ['password'] } } }, `Expecting to find password in identity. ${EXPECTING_TAIL}`],
-      [{ auth: { identity: { methods: ['password'], password: { user: { name: 'alice', password: 'secret' } } } } }, `Expecting to find domain in user. ${EXPECTING_TAIL}`],
-      [{ auth: { identity: { methods: ['password'], password: { user: { password: 'secret' } } } } }, 'Invalid input for field identity/password/user: id or name must be present.'],
-      [{ auth: { identity: { methods: ['password'], password: { user: { id: 'u-alice', password: 'secret' } } }, scope: { project: { name: 'proj-a' } } } }, `Expecting to find domain in project. ${EXPECTING_TAIL}`],
+      [
+        { auth: { identity: { methods: ['password'], password: { user: { name: 'alice', password: 'secret' } } } } },
+        `Expecting to find domain in user. ${EXPECTING_TAIL}`,
+      ],
+      [
+        { auth: { identity: { methods: ['password'], password: { user: { password: 'secret' } } } } },
+        'Invalid input for field identity/password/user: id or name must be present.',
+      ],
+      [
+        {
+          auth: {
+            identity: { methods: ['password'], password: { user: { id: 'u-alice', password: 'secret' } } },
+            scope: { project: { name: 'proj-a' } },
+          },
+        },
+        `Expecting to find domain in project. ${EXPECTING_TAIL}`,
+      ],
       ['{"auth": {}}', `Expecting to find application/json in Content-Type header. ${EXPECTING_TAIL}`, 'text/plain'],
     ];
     for (const [body, message, type = 'application/json'] of cases) {
-      const res = await t.request.post('/identity/v3/auth/tokens').set('Content-Type', type).send(typeof body === 'string' ? body : JSON.stringify(body));
+      const res = await t.request
+        .post('/identity/v3/auth/tokens')
+        .set('Content-Type', type)
+        .send(typeof body === 'string' ? body : JSON.stringify(body));
       assert.equal(res.status, 400, JSON.stringify(body));
       assert.deepEqual(JSON.parse(res.text), { error: { code: 400, title: 'Bad Request', message } }, JSON.stringify(body));
     }
@@ -225,7 +298,10 @@ describe('built-in identity: tokens', () => {
     const head = await t.request.head('/identity/v3/auth/tokens').set('X-Auth-Token', issued.token).set('X-Subject-Token', issued.token);
     assert.equal(head.status, 200);
     assert.equal(head.text, undefined);
-    const bare = await t.request.get('/identity/v3/auth/tokens?nocatalog').set('X-Auth-Token', issued.token).set('X-Subject-Token', issued.token);
+    const bare = await t.request
+      .get('/identity/v3/auth/tokens?nocatalog')
+      .set('X-Auth-Token', issued.token)
+      .set('X-Subject-Token', issued.token);
     assert.equal(bare.status, 200);
     assert.equal(JSON.parse(bare.text).token.catalog, undefined);
   });
@@ -237,7 +313,9 @@ describe('built-in identity: tokens', () => {
     assert.deepEqual(JSON.parse(noAuth.text), UNAUTHORIZED);
     const noSubject = await t.request.get('/identity/v3/auth/tokens').set('X-Auth-Token', token);
     assert.equal(noSubject.status, 403);
-    assert.deepEqual(JSON.parse(noSubject.text), { error: { code: 403, title: 'Forbidden', message: 'You are not authorized to perform the requested action: identity:validate_token.' } });
+    assert.deepEqual(JSON.parse(noSubject.text), {
+      error: { code: 403, title: 'Forbidden', message: 'You are not authorized to perform the requested action: identity:validate_token.' },
+    });
     const unknown = await t.request.get('/identity/v3/auth/tokens').set('X-Auth-Token', token).set('X-Subject-Token', 'garbage');
     assert.equal(unknown.status, 404);
     assert.deepEqual(JSON.parse(unknown.text), { error: { code: 404, title: 'Not Found', message: 'Failed to validate token' } });
@@ -256,7 +334,9 @@ describe('built-in identity: tokens', () => {
     assert.deepEqual(JSON.parse(again.text), { error: { code: 404, title: 'Not Found', message: 'Failed to validate token' } });
     const get = await t.request.get('/identity/v3/auth/tokens').set('X-Auth-Token', other.token).set('X-Subject-Token', victim.token);
     assert.equal(get.status, 404);
-    const reauth = await t.request.post('/identity/v3/auth/tokens').send({ auth: { identity: { methods: ['token'], token: { id: victim.token } } } });
+    const reauth = await t.request
+      .post('/identity/v3/auth/tokens')
+      .send({ auth: { identity: { methods: ['token'], token: { id: victim.token } } } });
     assert.equal(reauth.status, 401);
     const noAuth = await t.request.delete('/identity/v3/auth/tokens').set('X-Subject-Token', other.token);
     assert.equal(noAuth.status, 401);
@@ -268,7 +348,7 @@ describe('built-in identity: tokens', () => {
 
   it('stores only the SHA-256 of a token', async () => {
     const { token, body } = await issue(passwordBody(alice, 'secret', projA));
-    const rows = await t.db('tokens').select('*') as Array<Record<string, unknown>>;
+    const rows = (await t.db('tokens').select('*')) as Array<Record<string, unknown>>;
     assert.ok(rows.length > 0);
     assert.ok(!JSON.stringify(rows).includes(token));
     const row = rows.find((r) => r['token_hash'] === createHash('sha256').update(token).digest('hex'));

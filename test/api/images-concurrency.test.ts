@@ -31,18 +31,29 @@ describe('image writes under concurrency (one SQLite file, several processes)', 
 
   it('30 simultaneous PATCHes adding different properties: all 30 end up on the image', async () => {
     const image = await makeImage(t);
-    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) =>
-      agents[i % agents.length]!.patch(`/v2/images/${image.id}`).set(OWNER).set('Content-Type', PATCH_TYPE)
-        .send(JSON.stringify([{ op: 'add', path: `/p${i}`, value: String(i) }]))));
-    assert.deepEqual(answers.map((res) => res.status), Array(30).fill(200));
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        agents[i % agents.length]!.patch(`/v2/images/${image.id}`)
+          .set(OWNER)
+          .set('Content-Type', PATCH_TYPE)
+          .send(JSON.stringify([{ op: 'add', path: `/p${i}`, value: String(i) }])),
+      ),
+    );
+    assert.deepEqual(
+      answers.map((res) => res.status),
+      Array(30).fill(200),
+    );
     const shown = await t.request.get(`/v2/images/${image.id}`).set(OWNER);
     for (let i = 0; i < 30; i++) assert.equal(shown.body[`p${i}`], String(i));
   });
 
-  it('two simultaneous uploads: one 204, the other 409, and the data is the winner\'s', async () => {
+  it("two simultaneous uploads: one 204, the other 409, and the data is the winner's", async () => {
     const image = await makeImage(t);
-    const answers = await Promise.all(['first', 'second'].map((data, i) =>
-      agents[i]!.put(`/v2/images/${image.id}/file`).set(OWNER).set('Content-Type', 'application/octet-stream').send(Buffer.from(data))));
+    const answers = await Promise.all(
+      ['first', 'second'].map((data, i) =>
+        agents[i]!.put(`/v2/images/${image.id}/file`).set(OWNER).set('Content-Type', 'application/octet-stream').send(Buffer.from(data)),
+      ),
+    );
     assert.deepEqual(answers.map((res) => res.status).sort(), [204, 409]);
     const loser = answers.find((res) => res.status === 409)!;
     assert.match(loser.body.message as string, /^Image status transition from (saving|active) to saving is not allowed/);

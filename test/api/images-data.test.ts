@@ -9,7 +9,7 @@ import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Image, MemberStatus } from '../../src/services/types.ts';
+import type { Image, MemberStatus } from '../../src/base/domain.ts';
 import { buildApp, type TestApp } from '../helpers/build-app.ts';
 import { MEMBER, OTHER, OWNER, as, makeImage, messageOf } from '../helpers/fixtures.ts';
 
@@ -19,21 +19,32 @@ const sha512 = (data: Buffer): string => createHash('sha512').update(data).diges
 
 async function addMemberRow(t: TestApp, image: Image, memberId: string, status: MemberStatus): Promise<void> {
   const at = t.clock.now().toISOString();
-  await t.db('image_members').insert({ image_id: image.id, member_id: memberId, status, created_at: at, updated_at: at, deleted: false, seq: 1 });
+  await t
+    .db('image_members')
+    .insert({ image_id: image.id, member_id: memberId, status, created_at: at, updated_at: at, deleted: false, seq: 1 });
 }
 
-interface RawResponse { status: number; body: string; headers: Record<string, string | string[] | undefined> }
+interface RawResponse {
+  status: number;
+  body: string;
+  headers: Record<string, string | string[] | undefined>;
+}
 
 /** A chunked PUT (no Content-Length), as Tempest, gophercloud and OSC send files. */
 function putChunked(server: Server, path: string, chunks: Buffer[], headers: Record<string, string> = OWNER): Promise<RawResponse> {
   const { port } = server.address() as AddressInfo;
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ port, path, method: 'PUT', headers: { ...headers, 'Content-Type': OCTETS, 'Transfer-Encoding': 'chunked' } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { body += chunk; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    });
+    const req = httpRequest(
+      { port, path, method: 'PUT', headers: { ...headers, 'Content-Type': OCTETS, 'Transfer-Encoding': 'chunked' } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      },
+    );
     req.on('error', reject);
     for (const chunk of chunks) req.write(chunk);
     req.end();
@@ -77,11 +88,15 @@ describe('image data', () => {
     assert.equal(shown.body.os_hash_algo, 'sha512');
     assert.equal(shown.body.os_hash_value, sha512(data));
 
-    const got = await t.request.get(`/v2/images/${image.id}/file`).set(OWNER).buffer(true).parse((res, done) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => done(null, Buffer.concat(chunks)));
-    });
+    const got = await t.request
+      .get(`/v2/images/${image.id}/file`)
+      .set(OWNER)
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      });
     assert.equal(got.status, 200);
     assert.equal(got.headers['content-type'], OCTETS);
     assert.equal(got.headers['content-md5'], md5(data));
@@ -100,13 +115,20 @@ describe('image data', () => {
     assert.equal(shown.body.size, data.length);
     assert.equal(shown.body.checksum, md5(data));
     assert.equal(shown.body.os_hash_value, sha512(data));
-    const got = await t.request.get(`/v2/images/${image.id}/file`).set(OWNER).buffer(true).parse((r, done) => {
-      const parts: Buffer[] = [];
-      r.on('data', (chunk: Buffer) => parts.push(chunk));
-      r.on('end', () => done(null, Buffer.concat(parts)));
-    });
+    const got = await t.request
+      .get(`/v2/images/${image.id}/file`)
+      .set(OWNER)
+      .buffer(true)
+      .parse((r, done) => {
+        const parts: Buffer[] = [];
+        r.on('data', (chunk: Buffer) => parts.push(chunk));
+        r.on('end', () => done(null, Buffer.concat(parts)));
+      });
     assert.equal(sha512(got.body as Buffer), sha512(data));
-    assert.deepEqual(fileNames(t).filter((name) => name.endsWith('.part')), []);
+    assert.deepEqual(
+      fileNames(t).filter((name) => name.endsWith('.part')),
+      [],
+    );
   });
 
   it('reads the virtual size of a qcow2 image from its header', async () => {
@@ -144,7 +166,11 @@ describe('image data', () => {
       assert.equal(res.status, 415);
       assert.equal(messageOf(res.body), `The request media type ${type} is not supported by this server.`);
     }
-    const withCharset = await t.request.put(`/v2/images/${image.id}/file`).set(OWNER).set('Content-Type', `${OCTETS}; charset=binary`).send(Buffer.from('x'));
+    const withCharset = await t.request
+      .put(`/v2/images/${image.id}/file`)
+      .set(OWNER)
+      .set('Content-Type', `${OCTETS}; charset=binary`)
+      .send(Buffer.from('x'));
     assert.equal(withCharset.status, 204);
   });
 
@@ -186,7 +212,12 @@ describe('image data', () => {
   it('a client that disconnects mid-upload leaves the image queued and no temporary file', async () => {
     const image = await makeImage(t);
     const { port } = server.address() as AddressInfo;
-    const req = httpRequest({ port, path: `/v2/images/${image.id}/file`, method: 'PUT', headers: { ...OWNER, 'Content-Type': OCTETS, 'Transfer-Encoding': 'chunked' } });
+    const req = httpRequest({
+      port,
+      path: `/v2/images/${image.id}/file`,
+      method: 'PUT',
+      headers: { ...OWNER, 'Content-Type': OCTETS, 'Transfer-Encoding': 'chunked' },
+    });
     req.on('error', () => undefined);
     req.write(randomBytes(64 * 1024));
     for (let i = 0; i < 100 && (await status(image.id)) !== 'saving'; i++) await sleep(10);
@@ -194,7 +225,10 @@ describe('image data', () => {
     req.destroy();
     for (let i = 0; i < 100 && (await status(image.id)) !== 'queued'; i++) await sleep(10);
     assert.equal(await status(image.id), 'queued');
-    assert.deepEqual(fileNames(t).filter((name) => name.includes(image.id)), []);
+    assert.deepEqual(
+      fileNames(t).filter((name) => name.includes(image.id)),
+      [],
+    );
     // And it can be uploaded again.
     assert.equal((await t.request.put(`/v2/images/${image.id}/file`).set(OWNER).set('Content-Type', OCTETS).send('ok')).status, 204);
   });
@@ -215,7 +249,11 @@ describe('image data', () => {
       const res = await strict.request.get(`/v2/images/${image.id}/file`).set(as('p-member', 'reader'));
       assert.equal(res.status, 403);
       assert.equal(messageOf(res.body), 'You are not authorized to complete download_image action.');
-      const upload = await strict.request.put(`/v2/images/${image.id}/file`).set(as('p-owner', 'reader')).set('Content-Type', OCTETS).send('x');
+      const upload = await strict.request
+        .put(`/v2/images/${image.id}/file`)
+        .set(as('p-owner', 'reader'))
+        .set('Content-Type', OCTETS)
+        .send('x');
       assert.equal(upload.status, 403);
       assert.equal(messageOf(upload.body), 'You are not authorized to complete upload_image action.');
     } finally {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Image, MemberStatus } from '../../src/services/types.ts';
+import type { Image, MemberStatus } from '../../src/base/domain.ts';
 import { buildApp, type TestApp } from '../helpers/build-app.ts';
 import { ADMIN, MEMBER, OTHER, OWNER, makeImage, messageOf } from '../helpers/fixtures.ts';
 
@@ -12,12 +12,16 @@ const PATCH_TYPE = 'application/openstack-images-v2.1-json-patch';
 
 async function addMemberRow(t: TestApp, image: Image, memberId: string, status: MemberStatus): Promise<void> {
   const at = t.clock.now().toISOString();
-  await t.db('image_members').insert({ image_id: image.id, member_id: memberId, status, created_at: at, updated_at: at, deleted: false, seq: 1 });
+  await t
+    .db('image_members')
+    .insert({ image_id: image.id, member_id: memberId, status, created_at: at, updated_at: at, deleted: false, seq: 1 });
 }
 
 describe('GET /v2/images/{id}', () => {
   let t: TestApp;
-  before(async () => { t = await buildApp({ auth: { mode: 'trusted-headers' }, policy: { mode: 'legacy' } }); });
+  before(async () => {
+    t = await buildApp({ auth: { mode: 'trusted-headers' }, policy: { mode: 'legacy' } });
+  });
   after(() => t.close());
 
   it('shows an image to its owner, members in any status, and anyone for public or community', async () => {
@@ -39,8 +43,16 @@ describe('GET /v2/images/{id}', () => {
   it('answers 404 "No image found with ID …" for invisible, unknown, non-UUID and over-long ids', async () => {
     const priv = await makeImage(t, { visibility: 'private' });
     const shared = await makeImage(t);
-    for (const [id, who] of [[priv.id, OTHER], [shared.id, OTHER], [priv.id, MEMBER], ['00000000-0000-0000-0000-000000000000', OWNER],
-      ['not-a-uuid', OWNER], ['cirros-0.6.2-x86_64-disk', OWNER], ['a'.repeat(40), OWNER], ['x'.repeat(5000), OWNER]] as const) {
+    for (const [id, who] of [
+      [priv.id, OTHER],
+      [shared.id, OTHER],
+      [priv.id, MEMBER],
+      ['00000000-0000-0000-0000-000000000000', OWNER],
+      ['not-a-uuid', OWNER],
+      ['cirros-0.6.2-x86_64-disk', OWNER],
+      ['a'.repeat(40), OWNER],
+      ['x'.repeat(5000), OWNER],
+    ] as const) {
       const res = await t.request.get(`/v2/images/${id}`).set(who);
       assert.equal(res.status, 404, id);
       assert.equal(messageOf(res.body), `No image found with ID ${id}`);
@@ -69,7 +81,9 @@ describe('GET /v2/images/{id}', () => {
 
 describe('PATCH /v2/images/{id}', () => {
   let t: TestApp;
-  before(async () => { t = await buildApp({ auth: { mode: 'trusted-headers' }, policy: { mode: 'legacy' } }); });
+  before(async () => {
+    t = await buildApp({ auth: { mode: 'trusted-headers' }, policy: { mode: 'legacy' } });
+  });
   after(() => t.close());
 
   const patch = (id: string, body: unknown, who = OWNER, type = PATCH_TYPE) =>
@@ -131,7 +145,15 @@ describe('PATCH /v2/images/{id}', () => {
   it('accepts the v2.0 (draft 4) patch format, where add refuses an existing property', async () => {
     const image = await makeImage(t, { properties: { p: '1' } });
     const v20 = 'application/openstack-images-v2.0-json-patch';
-    const ok = await patch(image.id, [{ replace: '/name', value: 'd4' }, { add: '/q', value: '2' }], OWNER, v20);
+    const ok = await patch(
+      image.id,
+      [
+        { replace: '/name', value: 'd4' },
+        { add: '/q', value: '2' },
+      ],
+      OWNER,
+      v20,
+    );
     assert.equal(ok.status, 200);
     assert.equal(ok.body.name, 'd4');
     const dup = await patch(image.id, [{ add: '/p', value: 'x' }], OWNER, v20);
@@ -146,13 +168,16 @@ describe('PATCH /v2/images/{id}', () => {
     for (const type of ['application/json', 'application/json-patch+json', 'text/plain']) {
       const res = await patch(image.id, [], OWNER, type);
       assert.equal(res.status, 415);
-      assert.equal(res.headers['accept-patch'], 'application/openstack-images-v2.0-json-patch, application/openstack-images-v2.1-json-patch');
+      assert.equal(
+        res.headers['accept-patch'],
+        'application/openstack-images-v2.0-json-patch, application/openstack-images-v2.1-json-patch',
+      );
       assert.equal(messageOf(res.body), `The request media type ${type} is not supported by this server.`);
     }
     assert.equal((await patch(image.id, [], OWNER, `${PATCH_TYPE}; charset=UTF-8`)).status, 200);
   });
 
-  it('refuses malformed documents with Glance\'s texts', async () => {
+  it("refuses malformed documents with Glance's texts", async () => {
     const image = await makeImage(t);
     const cases: Array<[unknown, number, string]> = [
       [{}, 400, 'Request body must be a JSON array of operation objects.'],
@@ -170,18 +195,33 @@ describe('PATCH /v2/images/{id}', () => {
       [[{ op: 'add', path: '/a/b', value: 'x' }], 400, "Invalid JSON pointer for this resource: '/a/b'"],
       [[{ op: 'add', path: '/tags/-', value: 'x' }], 400, "Invalid JSON pointer for this resource: '/tags/-'"],
       [[{ op: 'add', path: '/locations', value: [] }], 400, "Invalid JSON pointer for this resource: '/locations'"],
-      [[{ op: 'replace', path: '/name', value: 5 }], 400, "Provided object does not match schema 'image': 5 is not of type 'null', 'string'\n\n"
-        + "Failed validating 'type' in schema['properties']['name']:\n    {'description': 'Descriptive name for the image',\n"
-        + "     'maxLength': 255,\n     'type': ['null', 'string']}\n\nOn instance['name']:\n    5"],
-      [[{ op: 'replace', path: '/x', value: 5 }], 400, "Provided object does not match schema 'image': 5 is not of type 'string'\n\n"
-        + "Failed validating 'type' in schema['additionalProperties']:\n    {'type': 'string'}\n\nOn instance['x']:\n    5"],
-      [[{ op: 'add', path: '/tags', value: 'x' }], 400, "Provided object does not match schema 'image': 'x' is not of type 'array'\n\n"
-        + "Failed validating 'type' in schema['properties']['tags']:\n    {'description': 'List of strings related to the image',\n"
-        + "     'items': {'maxLength': 255, 'type': 'string'},\n     'type': 'array'}\n\nOn instance['tags']:\n    'x'"],
+      [
+        [{ op: 'replace', path: '/name', value: 5 }],
+        400,
+        "Provided object does not match schema 'image': 5 is not of type 'null', 'string'\n\n" +
+          "Failed validating 'type' in schema['properties']['name']:\n    {'description': 'Descriptive name for the image',\n" +
+          "     'maxLength': 255,\n     'type': ['null', 'string']}\n\nOn instance['name']:\n    5",
+      ],
+      [
+        [{ op: 'replace', path: '/x', value: 5 }],
+        400,
+        "Provided object does not match schema 'image': 5 is not of type 'string'\n\n" +
+          "Failed validating 'type' in schema['additionalProperties']:\n    {'type': 'string'}\n\nOn instance['x']:\n    5",
+      ],
+      [
+        [{ op: 'add', path: '/tags', value: 'x' }],
+        400,
+        "Provided object does not match schema 'image': 'x' is not of type 'array'\n\n" +
+          "Failed validating 'type' in schema['properties']['tags']:\n    {'description': 'List of strings related to the image',\n" +
+          "     'items': {'maxLength': 255, 'type': 'string'},\n     'type': 'array'}\n\nOn instance['tags']:\n    'x'",
+      ],
       [[{ op: 'add', path: `/${'k'.repeat(256)}`, value: 'x' }], 400, 'Custom property should not be greater than 255 characters.'],
     ];
     for (const [body, status, text] of cases) await expectError(image.id, body, status, text);
-    for (const [raw, text] of [['{bad', 'Malformed JSON in request body.'], ['"x"', 'Unexpected body type. Expected list/dict.']]) {
+    for (const [raw, text] of [
+      ['{bad', 'Malformed JSON in request body.'],
+      ['"x"', 'Unexpected body type. Expected list/dict.'],
+    ]) {
       const res = await t.request.patch(`/v2/images/${image.id}`).set(OWNER).set('Content-Type', PATCH_TYPE).send(raw);
       assert.equal(res.status, 400);
       assert.equal(messageOf(res.body), text);
@@ -206,13 +246,28 @@ describe('PATCH /v2/images/{id}', () => {
       [[{ op: 'remove', path: '/nope' }], 409, 'Property nope does not exist.'],
       [[{ op: 'replace', path: '/nope', value: 'x' }], 409, 'Property nope does not exist.'],
       [[{ op: 'replace', path: '/locations', value: [] }], 403, 'Cannot set locations to empty list.'],
-      [[{ op: 'replace', path: '/locations', value: [{ url: 'http://x', metadata: {} }] }], 403, "It's not allowed to update locations if locations are invisible."],
-      [[{ op: 'add', path: '/locations/-', value: { url: 'http://x', metadata: {} } }], 403, "It's not allowed to add locations if locations are invisible."],
+      [
+        [{ op: 'replace', path: '/locations', value: [{ url: 'http://x', metadata: {} }] }],
+        403,
+        "It's not allowed to update locations if locations are invisible.",
+      ],
+      [
+        [{ op: 'add', path: '/locations/-', value: { url: 'http://x', metadata: {} } }],
+        403,
+        "It's not allowed to add locations if locations are invisible.",
+      ],
       [[{ op: 'remove', path: '/locations/0' }], 403, "It's not allowed to remove locations if locations are invisible."],
       [[{ op: 'replace', path: '/min_disk', value: -2 }], 400, "Invalid value '-2' for parameter 'min_disk': Cannot be a negative value"],
       [[{ op: 'replace', path: '/min_ram', value: 3000000000 }], 400, "'min_ram' value out of range, must not exceed 2147483647."],
       // The first failing change wins and nothing is saved.
-      [[{ op: 'replace', path: '/name', value: 'changed' }, { op: 'remove', path: '/nope' }], 409, 'Property nope does not exist.'],
+      [
+        [
+          { op: 'replace', path: '/name', value: 'changed' },
+          { op: 'remove', path: '/nope' },
+        ],
+        409,
+        'Property nope does not exist.',
+      ],
     ];
     for (const [body, status, text] of cases) await expectError(image.id, body, status, text);
     assert.equal((await t.request.get(`/v2/images/${image.id}`).set(OWNER)).body.name, 'test-image');
@@ -220,8 +275,18 @@ describe('PATCH /v2/images/{id}', () => {
 
   it('formats can change only while the image is queued', async () => {
     const image = await makeImage(t, { status: 'active' });
-    await expectError(image.id, [{ op: 'replace', path: '/disk_format', value: 'qcow2' }], 403, 'Attribute disk_format can be only replaced for a queued image.');
-    await expectError(image.id, [{ op: 'replace', path: '/container_format', value: 'ovf' }], 403, 'Attribute container_format can be only replaced for a queued image.');
+    await expectError(
+      image.id,
+      [{ op: 'replace', path: '/disk_format', value: 'qcow2' }],
+      403,
+      'Attribute disk_format can be only replaced for a queued image.',
+    );
+    await expectError(
+      image.id,
+      [{ op: 'replace', path: '/container_format', value: 'ovf' }],
+      403,
+      'Attribute container_format can be only replaced for a queued image.',
+    );
   });
 
   it('only the owner or an admin may change an image; the invisible get 404', async () => {
@@ -233,7 +298,13 @@ describe('PATCH /v2/images/{id}', () => {
     await expectError('nope', change, 404, 'No image found with ID nope');
     const pub = await makeImage(t, { visibility: 'public' });
     await expectError(pub.id, change, 403, 'You do not own this image', OTHER);
-    await expectError(pub.id, [{ op: 'replace', path: '/visibility', value: 'public' }], 403, 'You are not authorized to complete publicize_image action.', OTHER);
+    await expectError(
+      pub.id,
+      [{ op: 'replace', path: '/visibility', value: 'public' }],
+      403,
+      'You are not authorized to complete publicize_image action.',
+      OTHER,
+    );
     const res = await patch(image.id, change, ADMIN);
     assert.equal(res.status, 200);
     assert.equal(res.body.name, 'x');
@@ -241,11 +312,20 @@ describe('PATCH /v2/images/{id}', () => {
 
   it('visibility: public for admins only, owners may go private/shared/community and back from public', async () => {
     const image = await makeImage(t);
-    await expectError(image.id, [{ op: 'replace', path: '/visibility', value: 'public' }], 403, 'You are not authorized to complete publicize_image action.');
-    await expectError(image.id, [{ op: 'replace', path: '/visibility', value: 'bogus' }], 400,
-      "Provided object does not match schema 'image': 'bogus' is not one of ['community', 'public', 'private', 'shared']\n\n"
-      + "Failed validating 'enum' in schema['properties']['visibility']:\n    {'description': 'Scope of image accessibility',\n"
-      + "     'enum': ['community', 'public', 'private', 'shared'],\n     'type': 'string'}\n\nOn instance['visibility']:\n    'bogus'");
+    await expectError(
+      image.id,
+      [{ op: 'replace', path: '/visibility', value: 'public' }],
+      403,
+      'You are not authorized to complete publicize_image action.',
+    );
+    await expectError(
+      image.id,
+      [{ op: 'replace', path: '/visibility', value: 'bogus' }],
+      400,
+      "Provided object does not match schema 'image': 'bogus' is not one of ['community', 'public', 'private', 'shared']\n\n" +
+        "Failed validating 'enum' in schema['properties']['visibility']:\n    {'description': 'Scope of image accessibility',\n" +
+        "     'enum': ['community', 'public', 'private', 'shared'],\n     'type': 'string'}\n\nOn instance['visibility']:\n    'bogus'",
+    );
     assert.equal((await patch(image.id, [{ op: 'replace', path: '/visibility', value: 'public' }], ADMIN)).body.visibility, 'public');
     for (const visibility of ['shared', 'private', 'community', 'shared']) {
       const res = await patch(image.id, [{ op: 'replace', path: '/visibility', value: visibility }]);
@@ -262,8 +342,10 @@ describe('PATCH /v2/images/{id}', () => {
     assert.equal((await patch(image.id, [{ op: 'replace', path: '/visibility', value: 'shared' }])).status, 200);
     assert.equal((await t.request.get(`/v2/images/${image.id}`).set(MEMBER)).status, 200);
     const rows = await t.db('image_members').where({ image_id: image.id }).select('member_id', 'status', 'deleted');
-    assert.deepEqual(rows.map((row) => ({ ...row, deleted: Boolean(row.deleted) })),
-      [{ member_id: 'p-member', status: 'rejected', deleted: false }]);
+    assert.deepEqual(
+      rows.map((row) => ({ ...row, deleted: Boolean(row.deleted) })),
+      [{ member_id: 'p-member', status: 'rejected', deleted: false }],
+    );
   });
 
   it('owner changes: replace is admin-only; add of another owner by the owner is refused (OSC set --project --accept)', async () => {
@@ -272,7 +354,12 @@ describe('PATCH /v2/images/{id}', () => {
     await expectError(image.id, [{ op: 'replace', path: '/owner', value: 'p-member' }], 403, "Owner can't be updated by non admin.");
     await expectError(image.id, [{ op: 'replace', path: '/owner', value: 'p-owner' }], 403, "Owner can't be updated by non admin.");
     await expectError(image.id, [{ op: 'add', path: '/owner', value: 'p-member' }], 403, 'You do not own this image', MEMBER);
-    await expectError(image.id, [{ op: 'add', path: '/owner', value: 'p-member' }], 403, `Forbidding request, image ${image.id} not visible`);
+    await expectError(
+      image.id,
+      [{ op: 'add', path: '/owner', value: 'p-member' }],
+      403,
+      `Forbidding request, image ${image.id} not visible`,
+    );
     assert.equal((await patch(image.id, [{ op: 'add', path: '/owner', value: 'p-owner' }])).status, 200);
     const res = await patch(image.id, [{ op: 'replace', path: '/owner', value: 'p-member' }], ADMIN);
     assert.equal(res.status, 200);
@@ -281,17 +368,27 @@ describe('PATCH /v2/images/{id}', () => {
 
   it('limits the number of properties and tags (413)', async () => {
     const image = await makeImage(t, { properties: Object.fromEntries(Array.from({ length: 128 }, (_, i) => [`p${i}`, 'v'])) });
-    await expectError(image.id, [{ op: 'add', path: '/one-more', value: 'v' }], 413,
-      'The limit has been exceeded on the number of allowed image properties. Attempted: 129, Maximum: 128');
+    await expectError(
+      image.id,
+      [{ op: 'add', path: '/one-more', value: 'v' }],
+      413,
+      'The limit has been exceeded on the number of allowed image properties. Attempted: 129, Maximum: 128',
+    );
     assert.equal((await patch(image.id, [{ op: 'replace', path: '/p0', value: 'w' }])).status, 200);
-    await expectError(image.id, [{ op: 'replace', path: '/tags', value: Array.from({ length: 129 }, (_, i) => `t${i}`) }], 413,
-      'The limit has been exceeded on the number of allowed image tags. Attempted: 129, Maximum: 128');
+    await expectError(
+      image.id,
+      [{ op: 'replace', path: '/tags', value: Array.from({ length: 129 }, (_, i) => `t${i}`) }],
+      413,
+      'The limit has been exceeded on the number of allowed image tags. Attempted: 129, Maximum: 128',
+    );
   });
 });
 
 describe('DELETE /v2/images/{id}', () => {
   let t: TestApp;
-  before(async () => { t = await buildApp({ auth: { mode: 'trusted-headers' }, policy: { mode: 'legacy' } }); });
+  before(async () => {
+    t = await buildApp({ auth: { mode: 'trusted-headers' }, policy: { mode: 'legacy' } });
+  });
   after(() => t.close());
 
   it('deletes the image with its member rows, properties and tags (204, empty body)', async () => {
@@ -316,7 +413,7 @@ describe('DELETE /v2/images/{id}', () => {
     assert.equal(members.status, 404);
   });
 
-  it('refuses protected images, other projects\' images and the invisible', async () => {
+  it("refuses protected images, other projects' images and the invisible", async () => {
     const protectedImage = await makeImage(t, { protected: true });
     let res = await t.request.delete(`/v2/images/${protectedImage.id}`).set(OWNER);
     assert.equal(res.status, 403);

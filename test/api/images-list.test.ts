@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Image, MemberStatus } from '../../src/services/types.ts';
+import type { Image, MemberStatus } from '../../src/base/domain.ts';
 import { buildApp, type TestApp, engine } from '../helpers/build-app.ts';
 import { ADMIN, MEMBER, OWNER, as, makeImage, messageOf } from '../helpers/fixtures.ts';
 
@@ -15,7 +15,12 @@ async function addMemberRow(t: TestApp, image: Image, memberId: string, status: 
   await t.db('image_members').insert({ image_id: image.id, member_id: memberId, status, created_at: at, updated_at: at, deleted, seq: 1 });
 }
 
-interface Listing { images: Array<{ id: string; name: string | null }>; first: string; next?: string; schema: string }
+interface Listing {
+  images: Array<{ id: string; name: string | null }>;
+  first: string;
+  next?: string;
+  schema: string;
+}
 
 for (const mode of ['new-defaults', 'legacy'] as const) {
   describe(`GET /v2/images: the listing matrix of spec 6.2 (${mode} mode)`, () => {
@@ -95,7 +100,7 @@ for (const mode of ['new-defaults', 'legacy'] as const) {
       await expectNames(STRANGER, '?visibility=all', ['PUB', 'COMM', 'OCOMM']);
     });
 
-    it('an admin sees everything, except other projects\' community images unless asked; member_status is ignored', async () => {
+    it("an admin sees everything, except other projects' community images unless asked; member_status is ignored", async () => {
       const all = ['PUB', 'S_PEND', 'S_ACC', 'S_REJ', 'S_NONE', 'S_DEL', 'PRIV', 'OPRIV'];
       await expectNames(ADMIN, '', all);
       await expectNames(ADMIN, '?member_status=pending', all);
@@ -110,7 +115,19 @@ for (const mode of ['new-defaults', 'legacy'] as const) {
       const byName = new Map(listing.images.map((i) => [i.name, i.id]));
       const hid = (await t.request.get('/v2/images?os_hidden=true').set(ADMIN)).body as Listing;
       byName.set('HID', hid.images[0]!.id);
-      for (const [name, status] of [['S_PEND', 200], ['S_ACC', 200], ['S_REJ', 200], ['HID', 200], ['PUB', 200], ['COMM', 200], ['OCOMM', 200], ['S_DEL', 404], ['PRIV', 404], ['S_NONE', 404], ['OPRIV', 404]] as const) {
+      for (const [name, status] of [
+        ['S_PEND', 200],
+        ['S_ACC', 200],
+        ['S_REJ', 200],
+        ['HID', 200],
+        ['PUB', 200],
+        ['COMM', 200],
+        ['OCOMM', 200],
+        ['S_DEL', 404],
+        ['PRIV', 404],
+        ['S_NONE', 404],
+        ['OPRIV', 404],
+      ] as const) {
         const id = byName.get(name)!;
         const res = await t.request.get(`/v2/images/${id}`).set(MEMBER);
         assert.equal(res.status, status, name);
@@ -130,11 +147,17 @@ describe('GET /v2/images: pagination, sorting, filters and errors', () => {
     const names = ['delta', null, 'alpha', 'charlie', 'alpha', 'bravo', 'echo'];
     for (let i = 0; i < 7; i++) {
       t.clock.advance(1);
-      images.push(await makeImage(t, {
-        owner: 'p-pager', name: names[i]!, size: sizes[i]!, status: i % 2 === 0 ? 'active' : 'queued',
-        properties: i < 3 ? { image_type: 'snapshot' } : {}, tags: i === 0 ? ['a', 'b'] : i === 1 ? ['a'] : [],
-        protected: i === 6,
-      }));
+      images.push(
+        await makeImage(t, {
+          owner: 'p-pager',
+          name: names[i]!,
+          size: sizes[i]!,
+          status: i % 2 === 0 ? 'active' : 'queued',
+          properties: i < 3 ? { image_type: 'snapshot' } : {},
+          tags: i === 0 ? ['a', 'b'] : i === 1 ? ['a'] : [],
+          protected: i === 6,
+        }),
+      );
     }
   });
   after(() => t.close());
@@ -171,7 +194,13 @@ describe('GET /v2/images: pagination, sorting, filters and errors', () => {
 
   it('pages with limit and next (absolute path, other parameters kept, marker last) until a short page', async () => {
     const first = await list('?limit=3&owner=p-pager');
-    assert.deepEqual(ids(first), images.slice(4).map((i) => i.id).reverse());
+    assert.deepEqual(
+      ids(first),
+      images
+        .slice(4)
+        .map((i) => i.id)
+        .reverse(),
+    );
     assert.equal(first.body.first, '/v2/images?limit=3&owner=p-pager');
     assert.equal(first.body.next, `/v2/images?limit=3&owner=p-pager&marker=${images[4]!.id}`);
     const second = await t.request.get(first.body.next as string).set(PAGER);
@@ -187,12 +216,18 @@ describe('GET /v2/images: pagination, sorting, filters and errors', () => {
   it('sorts by each key in both directions, ties broken by created_at then id, consistently across pages', async () => {
     const value = (image: Image, key: string): string | number => {
       switch (key) {
-        case 'name': return image.name ?? '';
-        case 'size': return image.size ?? -1;
-        case 'status': return image.status;
-        case 'id': return image.id;
-        case 'created_at': return image.createdAt;
-        default: return image.updatedAt;
+        case 'name':
+          return image.name ?? '';
+        case 'size':
+          return image.size ?? -1;
+        case 'status':
+          return image.status;
+        case 'id':
+          return image.id;
+        case 'created_at':
+          return image.createdAt;
+        default:
+          return image.updatedAt;
       }
     };
     for (const key of ['name', 'size', 'status', 'id', 'created_at', 'updated_at']) {
@@ -210,18 +245,26 @@ describe('GET /v2/images: pagination, sorting, filters and errors', () => {
 
   it('takes several sort keys (classic and sort= syntax) with one or per-key directions', async () => {
     const expected = [...images]
-      .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '') || (b.size ?? -1) - (a.size ?? -1) || b.createdAt.localeCompare(a.createdAt))
+      .sort(
+        (a, b) => (a.name ?? '').localeCompare(b.name ?? '') || (b.size ?? -1) - (a.size ?? -1) || b.createdAt.localeCompare(a.createdAt),
+      )
       .map((i) => i.id);
     assert.deepEqual((await walk('?sort_key=name&sort_dir=asc&sort_key=size&sort_dir=desc&limit=3')).order, expected);
     assert.deepEqual((await walk('?sort=name:asc,size:desc&limit=3')).order, expected);
     const nameDesc = await list('?sort=name');
-    assert.deepEqual(nameDesc.body.images.map((i: { name: string | null }) => i.name), ['echo', 'delta', 'charlie', 'bravo', 'alpha', 'alpha', null]);
+    assert.deepEqual(
+      nameDesc.body.images.map((i: { name: string | null }) => i.name),
+      ['echo', 'delta', 'charlie', 'bravo', 'alpha', 'alpha', null],
+    );
   });
 
-  it('glanceclient\'s limit=200&sort_key=name&sort_dir=asc', async () => {
+  it("glanceclient's limit=200&sort_key=name&sort_dir=asc", async () => {
     const res = await list('?limit=200&sort_key=name&sort_dir=asc');
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body.images.map((i: { name: string | null }) => i.name), [null, 'alpha', 'alpha', 'bravo', 'charlie', 'delta', 'echo']);
+    assert.deepEqual(
+      res.body.images.map((i: { name: string | null }) => i.name),
+      [null, 'alpha', 'alpha', 'bravo', 'charlie', 'delta', 'echo'],
+    );
     assert.equal(res.body.first, '/v2/images?limit=200&sort_key=name&sort_dir=asc');
     assert.equal(res.body.next, undefined);
   });
@@ -273,7 +316,7 @@ describe('GET /v2/images: pagination, sorting, filters and errors', () => {
     assert.equal(messageOf(res.body), `Forbidding request, image ${hidden.id} not visible`);
   });
 
-  it('answers malformed parameters with Glance\'s 400 texts', async () => {
+  it("answers malformed parameters with Glance's 400 texts", async () => {
     const cases: Array<[string, string]> = [
       ['limit=x', 'limit param must be an integer'],
       ['limit=1.5', 'limit param must be an integer'],
@@ -284,7 +327,10 @@ describe('GET /v2/images: pagination, sorting, filters and errors', () => {
       ['visibility=x', 'Invalid visibility value: x'],
       ['os_hidden=maybe', "Invalid value 'maybe' for 'os_hidden' filter. Valid values are 'true' or 'false'."],
       ['protected=x', "Invalid value 'x' for 'protected' filter. Valid values are 'true' or 'false'."],
-      ['sort_key=bogus', 'Invalid sort key: bogus. It must be one of the following: name, status, container_format, disk_format, size, id, created_at, updated_at.'],
+      [
+        'sort_key=bogus',
+        'Invalid sort key: bogus. It must be one of the following: name, status, container_format, disk_format, size, id, created_at, updated_at.',
+      ],
       ['sort_dir=up', 'Invalid sort direction: up'],
       ['sort=name:bogus', 'Invalid sort direction: bogus'],
       ['sort=name&sort_key=name', 'Old and new sorting syntax cannot be combined'],
@@ -310,12 +356,15 @@ describe('GET /v2/images: pagination, sorting, filters and errors', () => {
   });
 
   it('the list query pages by keyset on an index, not by OFFSET', async () => {
-    const { buildListQuery } = await import('../../src/store/image-list-query.ts');
+    const { buildListQuery } = await import('../../src/images/store/image-list-query.ts');
     const compiled = buildListQuery(t.db, t.db('images as i').select('i.id'), {
       scope: { kind: 'project', projectId: 'p-pager', memberStatus: 'accepted' },
       communityOnlyIfOwnedBy: 'p-pager',
       filters: [],
-      sort: [{ key: 'created_at', dir: 'desc' }, { key: 'id', dir: 'desc' }],
+      sort: [
+        { key: 'created_at', dir: 'desc' },
+        { key: 'id', dir: 'desc' },
+      ],
       marker: images[3]!,
       limit: 25,
     }).toSQL();

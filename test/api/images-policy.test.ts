@@ -14,7 +14,9 @@ const GENERIC_404 = 'The resource could not be found.';
 
 describe('image policies, new-defaults mode', () => {
   let t: TestApp;
-  before(async () => { t = await buildApp({ auth: { mode: 'trusted-headers' } }); });
+  before(async () => {
+    t = await buildApp({ auth: { mode: 'trusted-headers' } });
+  });
   after(() => t.close());
 
   const patch = (id: string, who: Record<string, string>, body = RENAME) =>
@@ -40,18 +42,26 @@ describe('image policies, new-defaults mode', () => {
     expectAnswer(await patch(pub.id, as('p-other', 'member')), 404, GENERIC_404);
     expectAnswer(await patch(pub.id, OTHER), 403, 'You are not authorized to complete modify_image action.');
     expectAnswer(await t.request.delete(`/v2/images/${pub.id}`).set(OTHER), 403, 'You are not authorized to complete delete_image action.');
-    expectAnswer(await t.request.delete(`/v2/images/${image.id}`).set(as('p-owner', 'reader')), 403, 'You are not authorized to complete delete_image action.');
+    expectAnswer(
+      await t.request.delete(`/v2/images/${image.id}`).set(as('p-owner', 'reader')),
+      403,
+      'You are not authorized to complete delete_image action.',
+    );
     const own = await patch(image.id, OWNER);
     assert.equal(own.status, 200);
     assert.equal(own.body.name, 'renamed');
     assert.equal((await patch(pub.id, ADMIN)).status, 200);
   });
 
-  it('communitize needs the member role on the owner\'s project; publicize needs admin', async () => {
+  it("communitize needs the member role on the owner's project; publicize needs admin", async () => {
     const image = await makeImage(t);
     const community = JSON.stringify([{ op: 'replace', path: '/visibility', value: 'community' }]);
     const publicize = JSON.stringify([{ op: 'replace', path: '/visibility', value: 'public' }]);
-    expectAnswer(await patch(image.id, as('p-owner', 'reader'), community), 403, 'You are not authorized to complete communitize_image action.');
+    expectAnswer(
+      await patch(image.id, as('p-owner', 'reader'), community),
+      403,
+      'You are not authorized to complete communitize_image action.',
+    );
     expectAnswer(await patch(image.id, OWNER, publicize), 403, 'You are not authorized to complete publicize_image action.');
     assert.equal((await patch(image.id, OWNER, community)).body.visibility, 'community');
     assert.equal((await patch(image.id, ADMIN, publicize)).body.visibility, 'public');
@@ -60,7 +70,9 @@ describe('image policies, new-defaults mode', () => {
 
 describe('image policies, legacy mode', () => {
   let t: TestApp;
-  before(async () => { t = await buildApp({ auth: { mode: 'trusted-headers' }, policy: { mode: 'legacy' } }); });
+  before(async () => {
+    t = await buildApp({ auth: { mode: 'trusted-headers' }, policy: { mode: 'legacy' } });
+  });
   after(() => t.close());
 
   it('roles do not matter to the owner; other projects get "You do not own this image"', async () => {

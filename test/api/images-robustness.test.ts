@@ -10,27 +10,98 @@ import { OWNER, as, makeImage, messageOf } from '../helpers/fixtures.ts';
 const PATCH_TYPE = 'application/openstack-images-v2.1-json-patch';
 
 const WEIRD_IDS = [
-  'x', '%00', '%E2%82%AC', '%ZZ', 'a%2Fb', '..', '%2E%2E', ' ', '%20', 'null', 'undefined', '__proto__', 'constructor',
-  '0'.repeat(36), 'ÿ'.repeat(10), encodeURIComponent('😀'.repeat(20)), 'x'.repeat(10000),
+  'x',
+  '%00',
+  '%E2%82%AC',
+  '%ZZ',
+  'a%2Fb',
+  '..',
+  '%2E%2E',
+  ' ',
+  '%20',
+  'null',
+  'undefined',
+  '__proto__',
+  'constructor',
+  '0'.repeat(36),
+  'ÿ'.repeat(10),
+  encodeURIComponent('😀'.repeat(20)),
+  'x'.repeat(10000),
 ];
 
 const WEIRD_BODIES = [
-  '', '{', '}', '[', 'nul', 'null', 'true', '1', '"s"', '[]', '{}', '[[]]', '[{}]', '[null]', '{"a":', '\u0000',
-  JSON.stringify({ name: 'x'.repeat(100000) }), JSON.stringify({ tags: Array(1000).fill('t') }), JSON.stringify({ name: { $ne: 1 } }),
-  JSON.stringify({ min_ram: 1e308 }), JSON.stringify({ min_ram: -0 }), JSON.stringify({ id: '../../etc/passwd' }),
-  JSON.stringify([{ op: 'add', path: '/__proto__', value: 'x' }]), JSON.stringify([{ op: 'add', path: '/constructor', value: 'x' }]),
-  JSON.stringify([{ op: 'add', path: ['/name'], value: 'x' }]), JSON.stringify([{ op: ['add'], path: '/name', value: 'x' }]),
-  JSON.stringify([{ op: 'add', path: '/tags', value: [null] }]), JSON.stringify([{ op: 'add', path: '/locations/0', value: 5 }]),
-  JSON.stringify([{ op: 'remove', path: '/locations/x' }]), JSON.stringify([{ op: 'add', path: '/', value: {} }]),
-  JSON.stringify({ __proto__: { polluted: 'yes' } }), '{"__proto__": {"polluted": "yes"}}', '{"constructor": {"prototype": {"x": 1}}}',
+  '',
+  '{',
+  '}',
+  '[',
+  'nul',
+  'null',
+  'true',
+  '1',
+  '"s"',
+  '[]',
+  '{}',
+  '[[]]',
+  '[{}]',
+  '[null]',
+  '{"a":',
+  '\u0000',
+  JSON.stringify({ name: 'x'.repeat(100000) }),
+  JSON.stringify({ tags: Array(1000).fill('t') }),
+  JSON.stringify({ name: { $ne: 1 } }),
+  JSON.stringify({ min_ram: 1e308 }),
+  JSON.stringify({ min_ram: -0 }),
+  JSON.stringify({ id: '../../etc/passwd' }),
+  JSON.stringify([{ op: 'add', path: '/__proto__', value: 'x' }]),
+  JSON.stringify([{ op: 'add', path: '/constructor', value: 'x' }]),
+  JSON.stringify([{ op: 'add', path: ['/name'], value: 'x' }]),
+  JSON.stringify([{ op: ['add'], path: '/name', value: 'x' }]),
+  JSON.stringify([{ op: 'add', path: '/tags', value: [null] }]),
+  JSON.stringify([{ op: 'add', path: '/locations/0', value: 5 }]),
+  JSON.stringify([{ op: 'remove', path: '/locations/x' }]),
+  JSON.stringify([{ op: 'add', path: '/', value: {} }]),
+  JSON.stringify({ __proto__: { polluted: 'yes' } }),
+  '{"__proto__": {"polluted": "yes"}}',
+  '{"constructor": {"prototype": {"x": 1}}}',
 ];
 
 const WEIRD_QUERIES = [
-  'limit=99999999999999999999999', 'limit=1e3', 'limit=%00', 'marker=%00', 'marker=', 'sort_key=', 'sort_dir=',
-  'sort=', 'sort=,', 'sort=name:', 'sort=:asc', 'name=in:', 'name=in:,,,', 'name=in:"', 'name=%00', 'size_min=-1', 'size_max=1e3',
-  'created_at=gt:', 'created_at=gt:2020-13-45T99:99:99Z', 'updated_at=2020-01-01', 'tag=', 'tag=%00', '%=%', 'a[b]=c', 'a[]=1&a[]=2',
-  'owner[x]=1', 'visibility[]=public', 'member_status[a]=b', 'limit[]=1', 'os_hidden[]=true', 'protected=TRUE', 'min_ram=abc',
-  'id=in:' + 'x,'.repeat(2000), `name=${'n'.repeat(5000)}`, 'checksum=%FF%FE', 'deleted=true',
+  'limit=99999999999999999999999',
+  'limit=1e3',
+  'limit=%00',
+  'marker=%00',
+  'marker=',
+  'sort_key=',
+  'sort_dir=',
+  'sort=',
+  'sort=,',
+  'sort=name:',
+  'sort=:asc',
+  'name=in:',
+  'name=in:,,,',
+  'name=in:"',
+  'name=%00',
+  'size_min=-1',
+  'size_max=1e3',
+  'created_at=gt:',
+  'created_at=gt:2020-13-45T99:99:99Z',
+  'updated_at=2020-01-01',
+  'tag=',
+  'tag=%00',
+  '%=%',
+  'a[b]=c',
+  'a[]=1&a[]=2',
+  'owner[x]=1',
+  'visibility[]=public',
+  'member_status[a]=b',
+  'limit[]=1',
+  'os_hidden[]=true',
+  'protected=TRUE',
+  'min_ram=abc',
+  'id=in:' + 'x,'.repeat(2000),
+  `name=${'n'.repeat(5000)}`,
+  'checksum=%FF%FE',
+  'deleted=true',
 ];
 
 describe('image routes never answer 500 to bad input', () => {
@@ -53,7 +124,10 @@ describe('image routes never answer 500 to bad input', () => {
         expectNo500(await t.request.delete(path).set(OWNER), `DELETE ${path}`);
       }
       expectNo500(await t.request.patch(`/v2/images/${id}`).set(OWNER).set('Content-Type', PATCH_TYPE).send('[]'), `PATCH ${id}`);
-      expectNo500(await t.request.put(`/v2/images/${id}/file`).set(OWNER).set('Content-Type', 'application/octet-stream').send('x'), `PUT ${id}`);
+      expectNo500(
+        await t.request.put(`/v2/images/${id}/file`).set(OWNER).set('Content-Type', 'application/octet-stream').send('x'),
+        `PUT ${id}`,
+      );
     }
   });
 
@@ -90,18 +164,32 @@ describe('image routes never answer 500 to bad input', () => {
       assert.equal(messageOf(res.body), text);
     }
     // 100 levels are still read: the document is then judged on its content.
-    const atLimit = await t.request.post('/v2/images').set(OWNER).set('Content-Type', 'application/json').send(`{"name": "x", "extra": ${nested(99)}}`);
+    const atLimit = await t.request
+      .post('/v2/images')
+      .set(OWNER)
+      .set('Content-Type', 'application/json')
+      .send(`{"name": "x", "extra": ${nested(99)}}`);
     assert.equal(atLimit.status, 400);
     assert.notEqual(messageOf(atLimit.body), text);
-    const overLimit = await t.request.post('/v2/images').set(OWNER).set('Content-Type', 'application/json').send(`{"name": "x", "extra": ${nested(100)}}`);
+    const overLimit = await t.request
+      .post('/v2/images')
+      .set(OWNER)
+      .set('Content-Type', 'application/json')
+      .send(`{"name": "x", "extra": ${nested(100)}}`);
     assert.equal(messageOf(overLimit.body), text);
   });
 
   it('a trusted project id over 255 characters is no identity (401), not a 500 from PostgreSQL on create (found by the fuzzer)', async () => {
-    const longest = await t.request.post('/v2/images').set(as('p'.repeat(255))).send({ name: 'x' });
+    const longest = await t.request
+      .post('/v2/images')
+      .set(as('p'.repeat(255)))
+      .send({ name: 'x' });
     assert.equal(longest.status, 201, longest.text);
     assert.equal(longest.body.owner, 'p'.repeat(255));
-    const tooLong = await t.request.post('/v2/images').set(as('p'.repeat(256))).send({ name: 'x' });
+    const tooLong = await t.request
+      .post('/v2/images')
+      .set(as('p'.repeat(256)))
+      .send({ name: 'x' });
     assert.equal(tooLong.status, 401, tooLong.text);
     assert.equal((await t.request.get('/v2/images').set(as('p'.repeat(256)))).status, 401);
   });
@@ -129,7 +217,11 @@ describe('image routes never answer 500 to bad input', () => {
   });
 
   it('a body far over the JSON limit is refused without a 500', async () => {
-    const res = await t.request.post('/v2/images').set(OWNER).set('Content-Type', 'application/json').send(`{"name": "${'x'.repeat(2 * 1024 * 1024)}"}`);
+    const res = await t.request
+      .post('/v2/images')
+      .set(OWNER)
+      .set('Content-Type', 'application/json')
+      .send(`{"name": "${'x'.repeat(2 * 1024 * 1024)}"}`);
     expectNo500(res, 'huge body');
   });
 });

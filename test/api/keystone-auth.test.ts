@@ -8,15 +8,20 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { ConfigError, loadConfig, type KeystoneConfig } from '../../src/config.ts';
-import { createKeystoneAuthenticator } from '../../src/services/keystone-authenticator.ts';
+import { ConfigError, loadConfig, type KeystoneConfig } from '../../src/base/config.ts';
+import { createKeystoneAuthenticator } from '../../src/identity/services/keystone-authenticator.ts';
 import { buildApp, TestClock, validator, type TestApp } from '../helpers/build-app.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { messageOf } from '../helpers/fixtures.ts';
 
 const SERVICE = { username: 'image-svc', password: 'image-svc-secret', projectName: 'service' };
 
-interface UserToken { projectId?: string; userId: string; roles: string[]; expiresInSeconds?: number }
+interface UserToken {
+  projectId?: string;
+  userId: string;
+  roles: string[];
+  expiresInSeconds?: number;
+}
 
 /** Keystone's two token endpoints; times come from the test clock so expiry follows `clock.advance`. */
 class FakeKeystone {
@@ -37,7 +42,9 @@ class FakeKeystone {
   url = '';
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => { void this.handle(req, res); });
+    this.server = createServer((req, res) => {
+      void this.handle(req, res);
+    });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v3`;
     return this;
@@ -57,15 +64,21 @@ class FakeKeystone {
       audit_ids: ['x'],
       expires_at: keystoneTime(expiresAtMs),
       issued_at: keystoneTime(this.clock.now().getTime()),
-      ...(user.projectId === undefined ? { system: { all: true } } : { project: { domain: { id: 'default', name: 'Default' }, id: user.projectId, name: user.projectId } }),
+      ...(user.projectId === undefined
+        ? { system: { all: true } }
+        : { project: { domain: { id: 'default', name: 'Default' }, id: user.projectId, name: user.projectId } }),
       roles: user.roles.map((name, i) => ({ id: `r${i}`, name })),
     };
     this.users.set(token, { body, expiresAtMs });
     return token;
   }
 
-  revoke(token: string): void { this.users.delete(token); }
-  revokeServiceTokens(): void { this.serviceTokens.clear(); }
+  revoke(token: string): void {
+    this.users.delete(token);
+  }
+  revokeServiceTokens(): void {
+    this.serviceTokens.clear();
+  }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (this.dropNext > 0) {
@@ -83,7 +96,8 @@ class FakeKeystone {
     if (req.url !== '/v3/auth/tokens?nocatalog') return send(404, { error: { code: 404 } });
     const nowMs = this.clock.now().getTime();
     if (req.method === 'POST') {
-      const user = (JSON.parse(body) as { auth: { identity: { password: { user: Record<string, unknown> } } } }).auth.identity.password.user;
+      const user = (JSON.parse(body) as { auth: { identity: { password: { user: Record<string, unknown> } } } }).auth.identity.password
+        .user;
       if (user['name'] !== SERVICE.username || user['password'] !== SERVICE.password) return send(401, { error: { code: 401 } });
       const token = `svc-${++this.serviceIssues}`;
       this.serviceTokens.add(token);
@@ -91,10 +105,12 @@ class FakeKeystone {
     }
     // unref: a delay still running when a test ends must not keep the test process alive.
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs).unref());
-    if (this.mode === 'refuse-service' || !this.serviceTokens.has(String(req.headers['x-auth-token']))) return send(401, { error: { code: 401 } });
+    if (this.mode === 'refuse-service' || !this.serviceTokens.has(String(req.headers['x-auth-token'])))
+      return send(401, { error: { code: 401 } });
     this.validations += 1;
     const found = this.users.get(String(req.headers['x-subject-token']));
-    if (found === undefined || found.expiresAtMs <= nowMs) return send(404, { error: { code: 404, message: 'Could not recognize Fernet token' } });
+    if (found === undefined || found.expiresAtMs <= nowMs)
+      return send(404, { error: { code: 404, message: 'Could not recognize Fernet token' } });
     return send(200, { token: found.body });
   }
 }
@@ -102,7 +118,9 @@ class FakeKeystone {
 /** Keystone's `2026-11-23T03:44:50.000000Z`. */
 const keystoneTime = (ms: number): string => new Date(ms).toISOString().replace(/Z$/, '000Z');
 
-const keystoneAuth = (url: string, extra: Partial<KeystoneConfig> = {}) => ({ auth: { mode: 'keystone', keystone: { url, ...SERVICE, ...extra } } });
+const keystoneAuth = (url: string, extra: Partial<KeystoneConfig> = {}) => ({
+  auth: { mode: 'keystone', keystone: { url, ...SERVICE, ...extra } },
+});
 
 /** An app in keystone mode that shares the fake's clock. */
 async function appFor(fake: FakeKeystone, extra: Partial<KeystoneConfig> = {}): Promise<TestApp> {
@@ -120,8 +138,15 @@ describe('keystone mode: validation and caching', () => {
     fake = await new FakeKeystone().start();
     t = await appFor(fake, { cacheSeconds: 300 });
   });
-  after(async () => { await t.close(); await fake.stop(); });
-  beforeEach(() => { fake.mode = 'ok'; fake.delayMs = 0; fake.dropNext = 0; });
+  after(async () => {
+    await t.close();
+    await fake.stop();
+  });
+  beforeEach(() => {
+    fake.mode = 'ok';
+    fake.delayMs = 0;
+    fake.dropNext = 0;
+  });
 
   it('a valid token is the caller: its project owns what it creates; the service token is reused', async () => {
     fake.issue('tok-alice', { projectId: 'p-a', userId: 'u-alice', roles: ['member', 'reader'] });
@@ -135,10 +160,15 @@ describe('keystone mode: validation and caching', () => {
     assert.equal(validation.headers['x-auth-token'], 'svc-1');
     assert.equal(validation.headers['x-subject-token'], 'tok-alice');
     const auth = JSON.parse(fake.requests.find((r) => r.method === 'POST')!.body) as unknown;
-    assert.deepEqual(auth, { auth: {
-      identity: { methods: ['password'], password: { user: { name: 'image-svc', domain: { name: 'Default' }, password: 'image-svc-secret' } } },
-      scope: { project: { name: 'service', domain: { name: 'Default' } } },
-    } });
+    assert.deepEqual(auth, {
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: 'image-svc', domain: { name: 'Default' }, password: 'image-svc-secret' } },
+        },
+        scope: { project: { name: 'service', domain: { name: 'Default' } } },
+      },
+    });
   });
 
   it('validates a token once within cacheSeconds, and again after', async () => {
@@ -172,7 +202,7 @@ describe('keystone mode: validation and caching', () => {
     assert.equal(fake.validations, before + 1);
   });
 
-  it('caches invalid tokens too; a 401 carries Keystone\'s WWW-Authenticate and webob\'s body', async () => {
+  it("caches invalid tokens too; a 401 carries Keystone's WWW-Authenticate and webob's body", async () => {
     const before = fake.validations;
     for (let i = 0; i < 3; i++) {
       const res = await t.request.get('/v2/images').set(as('garbage'));
@@ -208,7 +238,10 @@ describe('keystone mode: validation and caching', () => {
     fake.delayMs = 100;
     const before = fake.validations;
     const answers = await Promise.all(Array.from({ length: 8 }, () => t.request.get('/v2/images').set(as('tok-burst'))));
-    assert.deepEqual(answers.map((r) => r.status), Array(8).fill(200));
+    assert.deepEqual(
+      answers.map((r) => r.status),
+      Array(8).fill(200),
+    );
     assert.equal(fake.validations, before + 1);
   });
 
@@ -239,15 +272,18 @@ describe('keystone mode: validation and caching', () => {
     assert.equal((await t.request.get('/v2/images').set(as('tok-refused'))).status, 200);
   });
 
-  it('Keystone answering 5xx is 503 in Glance\'s error format; nothing is cached, so it recovers', async () => {
+  it("Keystone answering 5xx is 503 in Glance's error format; nothing is cached, so it recovers", async () => {
     fake.issue('tok-5xx', { projectId: 'p-a', userId: 'u-alice', roles: ['member', 'reader'] });
     fake.mode = 'down';
     const res = await t.request.get('/v2/images').set(as('tok-5xx'));
     assert.equal(res.status, 503);
     assert.equal(res.headers['content-type'], 'application/json');
     assert.equal(res.headers['www-authenticate'], undefined);
-    assert.equal(res.text, '{"message": "The identity service is unavailable: it answered 503 to a token validation.<br /><br />\\n\\n\\n", '
-      + '"code": "503 Service Unavailable", "title": "Service Unavailable"}');
+    assert.equal(
+      res.text,
+      '{"message": "The identity service is unavailable: it answered 503 to a token validation.<br /><br />\\n\\n\\n", ' +
+        '"code": "503 Service Unavailable", "title": "Service Unavailable"}',
+    );
     fake.mode = 'ok';
     assert.equal((await t.request.get('/v2/images').set(as('tok-5xx'))).status, 200);
   });
@@ -270,7 +306,9 @@ describe('keystone mode: validation and caching', () => {
 
 describe('keystone mode: Keystone unreachable', () => {
   const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => { while (cleanups.length > 0) await cleanups.pop()!(); });
+  afterEach(async () => {
+    while (cleanups.length > 0) await cleanups.pop()!();
+  });
 
   it('a closed port is 503 at once', async () => {
     const t = await buildApp(keystoneAuth(`http://127.0.0.1:${await freePort()}/v3`));
@@ -282,20 +320,31 @@ describe('keystone mode: Keystone unreachable', () => {
   });
 
   it('a Keystone that never answers is 503 after timeoutMs, for every waiting request', async () => {
-    const silent = createServer(() => { /* never answers */ });
+    const silent = createServer(() => {
+      /* never answers */
+    });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise((resolve) => { silent.closeAllConnections(); silent.close(() => resolve()); }));
+    cleanups.push(
+      () =>
+        new Promise((resolve) => {
+          silent.closeAllConnections();
+          silent.close(() => resolve());
+        }),
+    );
     const t = await buildApp(keystoneAuth(`http://127.0.0.1:${(silent.address() as AddressInfo).port}/v3`, { timeoutMs: 300 }));
     cleanups.push(() => t.close());
     const started = Date.now();
     const answers = await Promise.all([t.request.get('/v2/images').set(as('tok-1')), t.request.get('/v2/images').set(as('tok-2'))]);
     const elapsed = Date.now() - started;
-    assert.deepEqual(answers.map((r) => r.status), [503, 503]);
+    assert.deepEqual(
+      answers.map((r) => r.status),
+      [503, 503],
+    );
     assert.equal(messageOf(answers[0]!.body), 'The identity service is unavailable: it did not answer within 300 ms.');
     assert.ok(elapsed >= 290 && elapsed < 1500, `took ${elapsed} ms`);
   });
 
-  it('wrong service credentials are 503 (a configuration problem, not the caller\'s)', async () => {
+  it("wrong service credentials are 503 (a configuration problem, not the caller's)", async () => {
     const fake = await new FakeKeystone().start();
     cleanups.push(() => fake.stop());
     const t = await appFor(fake, { password: 'wrong' });
@@ -311,20 +360,37 @@ describe('keystone authenticator: logging and shutdown', () => {
   it('never logs tokens or the service password; close() aborts requests in flight and answers 503 after', async () => {
     const fake = await new FakeKeystone().start();
     const lines: string[] = [];
-    const record = (details: object, message: string) => { lines.push(JSON.stringify(details) + message); };
-    const config = loadConfig({ file: keystoneAuth(fake.url, { password: 'wrong' }), baseDir: '/tmp', env: {}, check: (d) => validator().check('config.json', d) }).auth.keystone!;
+    const record = (details: object, message: string) => {
+      lines.push(JSON.stringify(details) + message);
+    };
+    const config = loadConfig({
+      file: keystoneAuth(fake.url, { password: 'wrong' }),
+      baseDir: '/tmp',
+      env: {},
+      check: (d) => validator().check('config.json', d),
+    }).auth.keystone!;
     try {
       const wrong = createKeystoneAuthenticator({ config, clock: fake.clock, logger: { debug: record, info: record, error: record } });
       await assert.rejects(wrong.authenticateToken('tok-secret-1'), /refused the credentials/);
-      const authenticator = createKeystoneAuthenticator({ config: { ...config, password: SERVICE.password }, clock: fake.clock, logger: { debug: record, info: record, error: record } });
+      const authenticator = createKeystoneAuthenticator({
+        config: { ...config, password: SERVICE.password },
+        clock: fake.clock,
+        logger: { debug: record, info: record, error: record },
+      });
       fake.issue('tok-secret-2', { projectId: 'p-a', userId: 'u-alice', roles: ['Reader'] });
-      assert.deepEqual(await authenticator.authenticateToken('tok-secret-2'), { projectId: 'p-a', userId: 'u-alice', roles: ['reader'], isAdmin: false });
+      assert.deepEqual(await authenticator.authenticateToken('tok-secret-2'), {
+        projectId: 'p-a',
+        userId: 'u-alice',
+        roles: ['reader'],
+        isAdmin: false,
+      });
       assert.equal(await authenticator.authenticateToken('tok-secret-3'), undefined);
       fake.revokeServiceTokens();
       fake.issue('tok-secret-4', { projectId: 'p-a', userId: 'u-alice', roles: ['member', 'reader'] });
       assert.ok(await authenticator.authenticateToken('tok-secret-4'));
       assert.ok(lines.length >= 3, lines.join('\n'));
-      for (const secret of ['tok-secret', 'svc-', 'image-svc-secret', 'wrong"']) assert.ok(!lines.some((l) => l.includes(secret)), lines.join('\n'));
+      for (const secret of ['tok-secret', 'svc-', 'image-svc-secret', 'wrong"'])
+        assert.ok(!lines.some((l) => l.includes(secret)), lines.join('\n'));
 
       fake.delayMs = 1_000;
       fake.issue('tok-slow', { projectId: 'p-a', userId: 'u-alice', roles: ['member', 'reader'] });
@@ -342,24 +408,35 @@ describe('keystone mode: configuration', () => {
   const load = (file: unknown) => loadConfig({ file, baseDir: '/srv', env: {}, check: (d) => validator().check('config.json', d) });
 
   it('requires auth.keystone in keystone mode, with url, username, password and projectName', () => {
-    assert.throws(() => load({ auth: { mode: 'keystone' } }), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.ok(error.problems.includes("/auth: must have required property 'keystone'"), error.message);
-      return true;
-    });
-    assert.throws(() => load({ auth: { mode: 'keystone', keystone: { url: 'ftp://k/v3' } } }), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.match(error.message, /\/auth\/keystone\/url: must match pattern/);
-      for (const key of ['username', 'password', 'projectName']) assert.match(error.message, new RegExp(`required property '${key}'`));
-      return true;
-    });
+    assert.throws(
+      () => load({ auth: { mode: 'keystone' } }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.ok(error.problems.includes("/auth: must have required property 'keystone'"), error.message);
+        return true;
+      },
+    );
+    assert.throws(
+      () => load({ auth: { mode: 'keystone', keystone: { url: 'ftp://k/v3' } } }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /\/auth\/keystone\/url: must match pattern/);
+        for (const key of ['username', 'password', 'projectName']) assert.match(error.message, new RegExp(`required property '${key}'`));
+        return true;
+      },
+    );
   });
 
   it('fills the documented defaults and drops a trailing slash from the URL', () => {
     const config = load(keystoneAuth('http://keystone.example:5000/v3/'));
     assert.equal(config.auth.mode, 'keystone');
     assert.deepEqual(config.auth.keystone, {
-      url: 'http://keystone.example:5000/v3', ...SERVICE, userDomainName: 'Default', projectDomainName: 'Default', cacheSeconds: 300, timeoutMs: 5000,
+      url: 'http://keystone.example:5000/v3',
+      ...SERVICE,
+      userDomainName: 'Default',
+      projectDomainName: 'Default',
+      cacheSeconds: 300,
+      timeoutMs: 5000,
     });
     assert.equal(load({}).auth.keystone, undefined);
   });

@@ -37,7 +37,9 @@ describe('lifecycle', () => {
       assert.equal(await fresh.db.schema.hasTable('image_members'), false);
       const configPath = join(fresh.dataDir, 'migrate.json');
       writeFileSync(configPath, JSON.stringify(fresh.sharedConfig({ logLevel: 'silent' })));
-      await run(process.execPath, ['--import', 'tsx', join(projectRoot, 'src', 'server.ts'), 'migrate', '--config', configPath], { cwd: projectRoot });
+      await run(process.execPath, ['--import', 'tsx', join(projectRoot, 'src', 'server.ts'), 'migrate', '--config', configPath], {
+        cwd: projectRoot,
+      });
       assert.equal(await fresh.db.schema.hasTable('image_members'), true);
     } finally {
       await fresh.close();
@@ -49,10 +51,14 @@ describe('lifecycle', () => {
     const image = await makeImage(t);
     const url = new URL(`/v2/images/${image.id}/file`, own.url);
     const answered = new Promise<number>((resolve, reject) => {
-      const req = httpRequest(url, { method: 'PUT', headers: { ...OWNER, 'Content-Type': 'application/octet-stream', 'Transfer-Encoding': 'chunked' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = httpRequest(
+        url,
+        { method: 'PUT', headers: { ...OWNER, 'Content-Type': 'application/octet-stream', 'Transfer-Encoding': 'chunked' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.write(Buffer.alloc(64 * 1024, 1));
       setTimeout(() => {
@@ -77,29 +83,38 @@ describe('lifecycle', () => {
     assert.equal(res.text, 'OK');
   });
 
-  it('a PostgreSQL outage gives 503s, and the service recovers by itself', { skip: engine !== 'pg' && 'runs on PostgreSQL (scripts/with-postgres.sh npm test)' }, async () => {
-    const pgCtl = (...args: string[]) => execFileSync('runuser', ['-u', 'postgres', '--', join(process.env['TEST_PG_BIN']!, 'pg_ctl'), '-D', process.env['TEST_PG_DATA']!, ...args], { stdio: 'ignore' });
-    const image = await makeImage(t);
-    const agent = supertest(server.url);
-    await agent.get(`/v2/images/${image.id}`).set(OWNER).expect(200);
-    pgCtl('-m', 'fast', '-w', 'stop');
-    try {
-      const health = await agent.get('/healthcheck');
-      assert.equal(health.status, 503);
-      const started = Date.now();
-      const during = await agent.get(`/v2/images/${image.id}/members`).set(OWNER);
-      assert.equal(during.status, 503);
-      assert.equal(messageOf(during.body), 'The database is unavailable; try again later.');
-      assert.ok(Date.now() - started < 15_000, 'answered promptly, not after a hang');
-    } finally {
-      pgCtl('-w', '-l', join(process.env['TEST_PG_DATA']!, '..', 'server.log'), '-o', process.env['TEST_PG_OPTIONS']!, 'start');
-    }
-    let recovered = 0;
-    for (let attempt = 0; attempt < 50 && recovered !== 200; attempt += 1) {
-      recovered = (await agent.get(`/v2/images/${image.id}/members`).set(OWNER)).status;
-      if (recovered !== 200) await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    assert.equal(recovered, 200);
-    assert.equal((await agent.get('/healthcheck')).status, 200);
-  });
+  it(
+    'a PostgreSQL outage gives 503s, and the service recovers by itself',
+    { skip: engine !== 'pg' && 'runs on PostgreSQL (scripts/with-postgres.sh npm test)' },
+    async () => {
+      const pgCtl = (...args: string[]) =>
+        execFileSync(
+          'runuser',
+          ['-u', 'postgres', '--', join(process.env['TEST_PG_BIN']!, 'pg_ctl'), '-D', process.env['TEST_PG_DATA']!, ...args],
+          { stdio: 'ignore' },
+        );
+      const image = await makeImage(t);
+      const agent = supertest(server.url);
+      await agent.get(`/v2/images/${image.id}`).set(OWNER).expect(200);
+      pgCtl('-m', 'fast', '-w', 'stop');
+      try {
+        const health = await agent.get('/healthcheck');
+        assert.equal(health.status, 503);
+        const started = Date.now();
+        const during = await agent.get(`/v2/images/${image.id}/members`).set(OWNER);
+        assert.equal(during.status, 503);
+        assert.equal(messageOf(during.body), 'The database is unavailable; try again later.');
+        assert.ok(Date.now() - started < 15_000, 'answered promptly, not after a hang');
+      } finally {
+        pgCtl('-w', '-l', join(process.env['TEST_PG_DATA']!, '..', 'server.log'), '-o', process.env['TEST_PG_OPTIONS']!, 'start');
+      }
+      let recovered = 0;
+      for (let attempt = 0; attempt < 50 && recovered !== 200; attempt += 1) {
+        recovered = (await agent.get(`/v2/images/${image.id}/members`).set(OWNER)).status;
+        if (recovered !== 200) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.equal(recovered, 200);
+      assert.equal((await agent.get('/healthcheck')).status, 200);
+    },
+  );
 });

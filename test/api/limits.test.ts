@@ -39,7 +39,9 @@ function exchange(url: string, chunks: Array<string | Buffer>, options: { pauseM
     let data = '';
     let lastWrite = Date.now();
     let timer: NodeJS.Timeout | undefined;
-    socket.on('data', (chunk: Buffer) => { data += chunk.toString('latin1'); });
+    socket.on('data', (chunk: Buffer) => {
+      data += chunk.toString('latin1');
+    });
     socket.on('error', () => undefined);
     socket.on('close', () => {
       clearTimeout(timer);
@@ -110,13 +112,21 @@ describe('limits (trusted-headers, one server process with short timeouts)', () 
     };
 
     it(`a body of exactly ${MAX_JSON_BODY_BYTES} bytes is read`, async () => {
-      const res = await agent.post(`/v2/images/${imageId}/members`).set(OWNER).set('Content-Type', 'application/json').send(body(MAX_JSON_BODY_BYTES));
+      const res = await agent
+        .post(`/v2/images/${imageId}/members`)
+        .set(OWNER)
+        .set('Content-Type', 'application/json')
+        .send(body(MAX_JSON_BODY_BYTES));
       assert.equal(res.status, 200, res.text.slice(0, 300));
       await agent.delete(`/v2/images/${imageId}/members/p-limit`).set(OWNER).expect(204);
     });
 
-    it('one byte more is 413 in Glance\'s format, with Content-Length or chunked', async () => {
-      const res = await agent.post(`/v2/images/${imageId}/members`).set(OWNER).set('Content-Type', 'application/json').send(body(MAX_JSON_BODY_BYTES + 1));
+    it("one byte more is 413 in Glance's format, with Content-Length or chunked", async () => {
+      const res = await agent
+        .post(`/v2/images/${imageId}/members`)
+        .set(OWNER)
+        .set('Content-Type', 'application/json')
+        .send(body(MAX_JSON_BODY_BYTES + 1));
       assert.equal(res.status, 413);
       assert.equal(res.headers['content-type'], 'application/json');
       assert.deepEqual(Object.keys(res.body), ['message', 'code', 'title']);
@@ -128,7 +138,9 @@ describe('limits (trusted-headers, one server process with short timeouts)', () 
         const url = new URL(`${server.url}/v2/images/${imageId}/members`);
         const req = http.request(url, { method: 'POST', headers: { ...OWNER, 'Transfer-Encoding': 'chunked' } }, (answer) => {
           let text = '';
-          answer.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+          answer.on('data', (chunk: Buffer) => {
+            text += chunk.toString();
+          });
           answer.on('end', () => resolve({ status: answer.statusCode ?? 0, text }));
         });
         req.on('error', reject);
@@ -157,7 +169,10 @@ describe('limits (trusted-headers, one server process with short timeouts)', () 
       const url = listUrl(MAX_URL_LENGTH + 1);
       const json = await agent.get(url).set(OWNER);
       assert.equal(json.status, 414);
-      assert.equal(json.text, '{"message": "The request URI was too long for this server.<br /><br />\\n\\n\\n", "code": "414 Request-URI Too Long", "title": "Request-URI Too Long"}');
+      assert.equal(
+        json.text,
+        '{"message": "The request URI was too long for this server.<br /><br />\\n\\n\\n", "code": "414 Request-URI Too Long", "title": "Request-URI Too Long"}',
+      );
       const { Accept: _accept, ...noAccept } = OWNER;
       const plain = await agent.get(url).set(noAccept);
       assert.equal(plain.status, 414);
@@ -169,8 +184,10 @@ describe('limits (trusted-headers, one server process with short timeouts)', () 
       assert.equal((await agent.get(url)).status, 414);
     });
 
-    it('past Node\'s 16 KiB header limit the request line gets Node\'s 431, in webob\'s plain format, and the server goes on', async () => {
-      const { data } = await exchange(server.url, [`GET /v2/images?name=${'n'.repeat(17 * 1024)} HTTP/1.1\r\nHost: x\r\n\r\n`], { waitMs: 5000 });
+    it("past Node's 16 KiB header limit the request line gets Node's 431, in webob's plain format, and the server goes on", async () => {
+      const { data } = await exchange(server.url, [`GET /v2/images?name=${'n'.repeat(17 * 1024)} HTTP/1.1\r\nHost: x\r\n\r\n`], {
+        waitMs: 5000,
+      });
       assert.equal(statusLine(data), 'HTTP/1.1 431 Request Header Fields Too Large');
       assert.equal(bodyOf(data), PLAIN_431);
       await assertServing();
@@ -179,10 +196,17 @@ describe('limits (trusted-headers, one server process with short timeouts)', () 
 
   describe('header size', () => {
     it('15 KiB of headers are read; 17 KiB get 431 with a webob page, a request id and a closed connection; the server goes on', async () => {
-      const fits = await agent.get(`/v2/images/${imageId}`).set(OWNER).set('X-Padding', 'p'.repeat(15 * 1024));
+      const fits = await agent
+        .get(`/v2/images/${imageId}`)
+        .set(OWNER)
+        .set('X-Padding', 'p'.repeat(15 * 1024));
       assert.equal(fits.status, 200);
 
-      const { data, closedAfterMs } = await exchange(server.url, [ownerHead('GET', `/v2/images/${imageId}`, `X-Padding: ${'p'.repeat(17 * 1024)}\r\n\r\n`)], { waitMs: 5000 });
+      const { data, closedAfterMs } = await exchange(
+        server.url,
+        [ownerHead('GET', `/v2/images/${imageId}`, `X-Padding: ${'p'.repeat(17 * 1024)}\r\n\r\n`)],
+        { waitMs: 5000 },
+      );
       assert.equal(statusLine(data), 'HTTP/1.1 431 Request Header Fields Too Large');
       assert.equal(headerOf(data, 'Content-Type'), 'text/plain; charset=UTF-8');
       assert.equal(headerOf(data, 'Connection'), 'close');
@@ -191,36 +215,58 @@ describe('limits (trusted-headers, one server process with short timeouts)', () 
       assert.notEqual(closedAfterMs, undefined, 'the connection is closed');
 
       // HEAD gets the status and headers only.
-      const head = await exchange(server.url, [ownerHead('HEAD', `/v2/images/${imageId}`, `X-Padding: ${'p'.repeat(17 * 1024)}\r\n\r\n`)], { waitMs: 5000 });
+      const head = await exchange(server.url, [ownerHead('HEAD', `/v2/images/${imageId}`, `X-Padding: ${'p'.repeat(17 * 1024)}\r\n\r\n`)], {
+        waitMs: 5000,
+      });
       assert.equal(statusLine(head.data), 'HTTP/1.1 431 Request Header Fields Too Large');
       assert.equal(bodyOf(head.data), '');
       await assertServing();
     });
 
-    it('a request Node cannot parse gets 400 in webob\'s plain format with a request id (not an empty answer)', async () => {
-      for (const request of ['GET /v2/images/caf\u00e9 HTTP/1.1\r\nHost: x\r\n\r\n', 'BREW /v2/images HTTP/1.1\r\nHost: x\r\n\r\n', 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n']) {
+    it("a request Node cannot parse gets 400 in webob's plain format with a request id (not an empty answer)", async () => {
+      for (const request of [
+        'GET /v2/images/caf\u00e9 HTTP/1.1\r\nHost: x\r\n\r\n',
+        'BREW /v2/images HTTP/1.1\r\nHost: x\r\n\r\n',
+        'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
+      ]) {
         const { data } = await exchange(server.url, [Buffer.from(request, 'latin1')], { waitMs: 5000 });
         assert.equal(statusLine(data), 'HTTP/1.1 400 Bad Request', request);
         assert.match(headerOf(data, 'X-Openstack-Request-Id') ?? '', /^req-/);
-        assert.equal(bodyOf(data), '400 Bad Request\n\nThe server could not comply with the request since it is either malformed or otherwise incorrect.\n\n   ');
+        assert.equal(
+          bodyOf(data),
+          '400 Bad Request\n\nThe server could not comply with the request since it is either malformed or otherwise incorrect.\n\n   ',
+        );
       }
       await assertServing();
     });
   });
 
   describe('methods and expectations Node answers on its own', () => {
-    it('CONNECT gets webob\'s 405 for the negotiated Accept instead of a dropped connection', async () => {
-      const { data } = await exchange(server.url, [ownerHead('CONNECT', `/v2/images/${imageId}`, 'Accept: application/json\r\n\r\n')], { waitMs: 5000 });
+    it("CONNECT gets webob's 405 for the negotiated Accept instead of a dropped connection", async () => {
+      const { data } = await exchange(server.url, [ownerHead('CONNECT', `/v2/images/${imageId}`, 'Accept: application/json\r\n\r\n')], {
+        waitMs: 5000,
+      });
       assert.equal(statusLine(data), 'HTTP/1.1 405 Method Not Allowed');
       assert.match(headerOf(data, 'X-Openstack-Request-Id') ?? '', /^req-/);
-      assert.equal(bodyOf(data), '{"message": "The method CONNECT is not allowed for this resource. <br /><br />\\n", "code": "405 Method Not Allowed", "title": "Method Not Allowed"}');
+      assert.equal(
+        bodyOf(data),
+        '{"message": "The method CONNECT is not allowed for this resource. <br /><br />\\n", "code": "405 Method Not Allowed", "title": "Method Not Allowed"}',
+      );
       await assertServing();
     });
 
     it('an Expect other than 100-continue is ignored, as by Glance, instead of an empty 417', async () => {
-      const found = await exchange(server.url, [ownerHead('GET', `/v2/images/${imageId}`, 'Expect: x-unknown\r\nConnection: close\r\n\r\n')], { waitMs: 5000 });
+      const found = await exchange(
+        server.url,
+        [ownerHead('GET', `/v2/images/${imageId}`, 'Expect: x-unknown\r\nConnection: close\r\n\r\n')],
+        { waitMs: 5000 },
+      );
       assert.equal(statusLine(found.data), 'HTTP/1.1 200 OK');
-      const missing = await exchange(server.url, [ownerHead('GET', '/v2/images/nope', 'Expect: x-unknown\r\nAccept: application/json\r\nConnection: close\r\n\r\n')], { waitMs: 5000 });
+      const missing = await exchange(
+        server.url,
+        [ownerHead('GET', '/v2/images/nope', 'Expect: x-unknown\r\nAccept: application/json\r\nConnection: close\r\n\r\n')],
+        { waitMs: 5000 },
+      );
       assert.equal(statusLine(missing.data), 'HTTP/1.1 404 Not Found');
       assert.equal(messageOf(JSON.parse(bodyOf(missing.data))), 'No image found with ID nope');
     });
@@ -248,13 +294,18 @@ describe('limits (trusted-headers, one server process with short timeouts)', () 
     });
 
     it('slow-loris clients do not block others: 30 stalled connections, and a normal request is answered at once', async () => {
-      const stalled = Array.from({ length: 30 }, () => exchange(server.url, ['GET /v2/images HTTP/1.1\r\nHost: x\r\n'], { waitMs: 10_000 }));
+      const stalled = Array.from({ length: 30 }, () =>
+        exchange(server.url, ['GET /v2/images HTTP/1.1\r\nHost: x\r\n'], { waitMs: 10_000 }),
+      );
       await new Promise((r) => setTimeout(r, 200));
       const started = Date.now();
       await assertServing();
       assert.ok(Date.now() - started < 1000, `a normal request took ${Date.now() - started} ms`);
       const answers = await Promise.all(stalled);
-      assert.ok(answers.every((a) => statusLine(a.data) === 'HTTP/1.1 408 Request Timeout'), 'each stalled client gets its 408');
+      assert.ok(
+        answers.every((a) => statusLine(a.data) === 'HTTP/1.1 408 Request Timeout'),
+        'each stalled client gets its 408',
+      );
     });
 
     it(`an upload that stalls is closed after the idle timeout (${IDLE_TIMEOUT_MS} ms) and the image goes back to queued`, async () => {
@@ -263,7 +314,10 @@ describe('limits (trusted-headers, one server process with short timeouts)', () 
       const head = ownerHead('PUT', `/v2/images/${id}/file`, 'Content-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\n');
       const { data, closedAfterMs } = await exchange(server.url, [head, 'x'.repeat(10)], { pauseMs: 50, waitMs: 15_000 });
       assert.equal(data, '', 'no answer: the request never completed');
-      assert.ok(closedAfterMs !== undefined && closedAfterMs >= IDLE_TIMEOUT_MS - 100 && closedAfterMs < IDLE_TIMEOUT_MS + 4000, `closed after ${closedAfterMs} ms`);
+      assert.ok(
+        closedAfterMs !== undefined && closedAfterMs >= IDLE_TIMEOUT_MS - 100 && closedAfterMs < IDLE_TIMEOUT_MS + 4000,
+        `closed after ${closedAfterMs} ms`,
+      );
       let status = '';
       for (let i = 0; i < 50 && status !== 'queued'; i += 1) {
         status = String((await agent.get(`/v2/images/${id}`).set(OWNER)).body.status);
@@ -277,9 +331,16 @@ describe('limits (trusted-headers, one server process with short timeouts)', () 
       const created = await agent.post('/v2/images').set(OWNER).send({ name: 'steady', disk_format: 'raw', container_format: 'bare' });
       const id = String(created.body.id);
       const chunks = 8;
-      const head = ownerHead('PUT', `/v2/images/${id}/file`, `Content-Type: application/octet-stream\r\nContent-Length: ${chunks * 100}\r\nConnection: close\r\n\r\n`);
+      const head = ownerHead(
+        'PUT',
+        `/v2/images/${id}/file`,
+        `Content-Type: application/octet-stream\r\nContent-Length: ${chunks * 100}\r\nConnection: close\r\n\r\n`,
+      );
       // 8 pauses of 400 ms: longer in all than the headers and idle timeouts, each gap shorter.
-      const { data } = await exchange(server.url, [head, ...Array.from({ length: chunks }, () => 'z'.repeat(100))], { pauseMs: 400, waitMs: 10_000 });
+      const { data } = await exchange(server.url, [head, ...Array.from({ length: chunks }, () => 'z'.repeat(100))], {
+        pauseMs: 400,
+        waitMs: 10_000,
+      });
       assert.equal(statusLine(data), 'HTTP/1.1 204 No Content');
       const image = await agent.get(`/v2/images/${id}`).set(OWNER);
       assert.equal(image.body.status, 'active');
@@ -290,23 +351,34 @@ describe('limits (trusted-headers, one server process with short timeouts)', () 
       const { data, closedAfterMs } = await exchange(server.url, [ownerHead('GET', `/v2/images/${imageId}`, '\r\n')], { waitMs: 10_000 });
       assert.equal(statusLine(data), 'HTTP/1.1 200 OK');
       assert.match(headerOf(data, 'Keep-Alive') ?? '', /timeout=\d/);
-      assert.ok(closedAfterMs !== undefined && closedAfterMs >= KEEP_ALIVE_TIMEOUT_MS - 100 && closedAfterMs < KEEP_ALIVE_TIMEOUT_MS + 4000, `closed after ${closedAfterMs} ms`);
+      assert.ok(
+        closedAfterMs !== undefined && closedAfterMs >= KEEP_ALIVE_TIMEOUT_MS - 100 && closedAfterMs < KEEP_ALIVE_TIMEOUT_MS + 4000,
+        `closed after ${closedAfterMs} ms`,
+      );
     });
   });
 });
 
 describe('limits under /identity are Keystone documents (builtin)', () => {
   let t: TestApp;
-  before(async () => { t = await buildApp({ auth: { mode: 'builtin' } }); });
+  before(async () => {
+    t = await buildApp({ auth: { mode: 'builtin' } });
+  });
   after(() => t.close());
 
   it('a URL over the limit, a NUL in the URL and an over-long request id answer {"error": …}', async () => {
     const long = await t.request.get(`/identity/v3/projects?name=${'n'.repeat(MAX_URL_LENGTH)}`);
     assert.equal(long.status, 414);
-    assert.equal(long.text, '{"error": {"code": 414, "title": "Request-URI Too Long", "message": "The request URI was too long for this server."}}');
+    assert.equal(
+      long.text,
+      '{"error": {"code": 414, "title": "Request-URI Too Long", "message": "The request URI was too long for this server."}}',
+    );
     const nul = await t.request.get('/identity/v3/projects/%00');
     assert.equal(nul.status, 400);
-    assert.equal(nul.text, '{"error": {"code": 400, "title": "Bad Request", "message": "NUL characters are not allowed in request URLs."}}');
+    assert.equal(
+      nul.text,
+      '{"error": {"code": 400, "title": "Bad Request", "message": "NUL characters are not allowed in request URLs."}}',
+    );
     const requestId = await t.request.get('/identity/v3').set('X-Openstack-Request-Id', 'x'.repeat(65));
     assert.equal(requestId.status, 431);
     assert.equal(requestId.headers['content-type'], 'application/json');

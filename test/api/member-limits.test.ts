@@ -11,7 +11,11 @@ const limitText = (id: string, attempted: number, max: number): string =>
 
 async function fill(t: TestApp, imageId: string, count: number, caller = OWNER): Promise<void> {
   for (let i = 0; i < count; i += 1) {
-    await t.request.post(`/v2/images/${imageId}/members`).set(caller).send({ member: `p-${i}` }).expect(200);
+    await t.request
+      .post(`/v2/images/${imageId}/members`)
+      .set(caller)
+      .send({ member: `p-${i}` })
+      .expect(200);
   }
 }
 
@@ -85,7 +89,11 @@ describe('member limits: Glance semantics', () => {
   it('removed members free their place; the count covers every status', async () => {
     const image = await makeImage(t);
     await fill(t, image.id, 2);
-    await t.request.put(`/v2/images/${image.id}/members/p-0`).set({ ...OWNER, 'X-Project-Id': 'p-0' }).send({ status: 'rejected' }).expect(200);
+    await t.request
+      .put(`/v2/images/${image.id}/members/p-0`)
+      .set({ ...OWNER, 'X-Project-Id': 'p-0' })
+      .send({ status: 'rejected' })
+      .expect(200);
     await t.request.post(`/v2/images/${image.id}/members`).set(OWNER).send({ member: 'x' }).expect(413);
     await t.request.delete(`/v2/images/${image.id}/members/p-1`).set(OWNER).expect(204);
     await t.request.post(`/v2/images/${image.id}/members`).set(OWNER).send({ member: 'x' }).expect(200);

@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildApp, engine, type TestApp } from '../helpers/build-app.ts';
 import { MEMBER, OWNER, makeImage, messageOf } from '../helpers/fixtures.ts';
-import { ConflictError } from '../../src/errors.ts';
-import { createMemberService } from '../../src/services/member-service.ts';
-import type { Caller } from '../../src/services/types.ts';
-import { createMemberStore, type MemberStore } from '../../src/store/member-store.ts';
+import { ConflictError } from '../../src/base/errors.ts';
+import { createMemberService } from '../../src/members/services/member-service.ts';
+import type { Caller } from '../../src/base/domain.ts';
+import { createMemberStore, type MemberStore } from '../../src/members/store/member-store.ts';
 
 const LIMIT = 10;
 
@@ -33,7 +33,10 @@ describe(`adds batched in one process (${engine})`, () => {
     const answers = await Promise.all(members.map((member) => t.request.post(url).set(OWNER).send({ member })));
     const statuses = answers.map((res) => res.status);
     assert.equal(statuses.filter((s) => s === 200).length, LIMIT, JSON.stringify(statuses));
-    assert.ok(statuses.every((s) => s === 200 || s === 409 || s === 413), JSON.stringify(statuses));
+    assert.ok(
+      statuses.every((s) => s === 200 || s === 409 || s === 413),
+      JSON.stringify(statuses),
+    );
     for (const res of answers.filter((r) => r.status === 413)) {
       // One by one, every add after the tenth attempts the eleventh member.
       assert.match(messageOf(res.body), new RegExp(`Attempted: ${LIMIT + 1}, Maximum: ${LIMIT}:$`));
@@ -45,7 +48,11 @@ describe(`adds batched in one process (${engine})`, () => {
     }
     const rows = await t.db('image_members').where({ image_id: image.id }).orderBy('seq');
     assert.equal(rows.length, LIMIT);
-    assert.deepEqual(rows.map((row: { seq: number }) => row.seq), Array.from({ length: LIMIT }, (_, i) => i + 1), 'list positions stay dense and in order');
+    assert.deepEqual(
+      rows.map((row: { seq: number }) => row.seq),
+      Array.from({ length: LIMIT }, (_, i) => i + 1),
+      'list positions stay dense and in order',
+    );
     const list = await t.request.get(url).set(OWNER).expect(200);
     assert.deepEqual(
       list.body.members.map((m: { member_id: string }) => m.member_id).sort(),
@@ -107,15 +114,26 @@ describe(`adds batched in one process (${engine})`, () => {
       const image = await makeImage(t);
       const url = `/v2/images/${image.id}/members`;
       await t.request.post(url).set(OWNER).send({ member: 'p-member' }).expect(200);
-      const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => (i === 12
-        ? t.request.delete(`${url}/p-member`).set(OWNER)
-        : t.request.put(`${url}/p-member`).set(MEMBER).send({ status: i % 2 ? 'accepted' : 'rejected' }))));
+      const answers = await Promise.all(
+        Array.from({ length: 24 }, (_, i) =>
+          i === 12
+            ? t.request.delete(`${url}/p-member`).set(OWNER)
+            : t.request
+                .put(`${url}/p-member`)
+                .set(MEMBER)
+                .send({ status: i % 2 ? 'accepted' : 'rejected' }),
+        ),
+      );
       assert.equal(answers[12]!.status, 204);
       for (const res of answers) {
         assert.ok([200, 204, 404].includes(res.status), String(res.status));
         // Read after the removal, the image itself is hidden from the ex-member; read before, the row is gone by the update.
         if (res.status === 404) {
-          assert.ok([`Image ${image.id} not found.`, `p-member not found in the member list of the image ${image.id}.`].includes(messageOf(res.body)));
+          assert.ok(
+            [`Image ${image.id} not found.`, `p-member not found in the member list of the image ${image.id}.`].includes(
+              messageOf(res.body),
+            ),
+          );
         }
       }
       const row = await t.db('image_members').where({ image_id: image.id, member_id: 'p-member' }).first();
@@ -142,13 +160,18 @@ describe(`adds batched in one process (${engine})`, () => {
         batchSizes.push(memberIds.length);
         // Hold the first add until every other one has read the image, so they gather into one batch.
         if (batchSizes.length === 1) await until(() => reads === members.length);
-        return real.withImageLock(imageId, memberIds, options, async (locked, state) => work({
-          ...locked,
-          async insert(rows) {
-            if (rows.some((row) => row.memberId === 'p-raced')) throw new ConflictError('member p-raced exists');
-            return locked.insert(rows);
-          },
-        }, state));
+        return real.withImageLock(imageId, memberIds, options, async (locked, state) =>
+          work(
+            {
+              ...locked,
+              async insert(rows) {
+                if (rows.some((row) => row.memberId === 'p-raced')) throw new ConflictError('member p-raced exists');
+                return locked.insert(rows);
+              },
+            },
+            state,
+          ),
+        );
       },
     };
     const service = createMemberService({ members: store, clock: t.clock, policyMode: 'new-defaults', limits: { default: -1, rules: [] } });

@@ -36,14 +36,21 @@ describe(`members under concurrency (one ${engine} database, several processes)`
   it(`60 simultaneous adds of distinct members: exactly ${LIMIT} succeed, the rest get 413`, async (context) => {
     const image = await makeImage(t);
     const answers = await Promise.all(
-      Array.from({ length: 60 }, (_, i) => agent(i).post(`/v2/images/${image.id}/members`).set(OWNER).send({ member: `p-${i}` })),
+      Array.from({ length: 60 }, (_, i) =>
+        agent(i)
+          .post(`/v2/images/${image.id}/members`)
+          .set(OWNER)
+          .send({ member: `p-${i}` }),
+      ),
     );
     const statuses = answers.map((res) => res.status);
     assert.equal(statuses.filter((s) => s === 200).length, LIMIT, JSON.stringify(statuses));
     assert.equal(statuses.filter((s) => s === 413).length, 60 - LIMIT);
     const rows = await t.db('image_members').where({ image_id: image.id, deleted: false });
     assert.equal(rows.length, LIMIT);
-    context.diagnostic(`${engine}: 60 distinct adds over ${INSTANCES} processes, limit ${LIMIT}: ${statuses.filter((s) => s === 200).length} × 200, ${statuses.filter((s) => s === 413).length} × 413, ${rows.length} rows`);
+    context.diagnostic(
+      `${engine}: 60 distinct adds over ${INSTANCES} processes, limit ${LIMIT}: ${statuses.filter((s) => s === 200).length} × 200, ${statuses.filter((s) => s === 413).length} × 413, ${rows.length} rows`,
+    );
   });
 
   it('30 simultaneous adds of the same member: one 200, the rest 409, one row', async (context) => {
@@ -56,7 +63,9 @@ describe(`members under concurrency (one ${engine} database, several processes)`
     assert.equal(statuses.filter((s) => s === 409).length, 29);
     const rows = await t.db('image_members').where({ image_id: image.id });
     assert.equal(rows.length, 1);
-    context.diagnostic(`${engine}: 30 adds of one member: ${statuses.filter((s) => s === 200).length} × 200, ${statuses.filter((s) => s === 409).length} × 409, ${rows.length} row`);
+    context.diagnostic(
+      `${engine}: 30 adds of one member: ${statuses.filter((s) => s === 200).length} × 200, ${statuses.filter((s) => s === 409).length} × 409, ${rows.length} row`,
+    );
   });
 
   it('status updates racing a removal: the removed row stays removed', async () => {
@@ -64,9 +73,16 @@ describe(`members under concurrency (one ${engine} database, several processes)`
       const image = await makeImage(t);
       const url = `/v2/images/${image.id}/members`;
       await agent(0).post(url).set(OWNER).send({ member: 'p-member' }).expect(200);
-      const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => (i === 12
-        ? agent(i).delete(`${url}/p-member`).set(OWNER)
-        : agent(i).put(`${url}/p-member`).set(MEMBER).send({ status: i % 2 ? 'accepted' : 'rejected' }))));
+      const answers = await Promise.all(
+        Array.from({ length: 24 }, (_, i) =>
+          i === 12
+            ? agent(i).delete(`${url}/p-member`).set(OWNER)
+            : agent(i)
+                .put(`${url}/p-member`)
+                .set(MEMBER)
+                .send({ status: i % 2 ? 'accepted' : 'rejected' }),
+        ),
+      );
       assert.equal(answers[12]!.status, 204);
       for (const res of answers) assert.ok([200, 204, 404].includes(res.status), String(res.status));
       const row = await t.db('image_members').where({ image_id: image.id, member_id: 'p-member' }).first();
@@ -78,7 +94,12 @@ describe(`members under concurrency (one ${engine} database, several processes)`
 
   it('an image deleted while adds are in flight leaves no member rows behind', async () => {
     const image = await makeImage(t);
-    const adds = Array.from({ length: 20 }, (_, i) => agent(i).post(`/v2/images/${image.id}/members`).set(OWNER).send({ member: `p-${i}` }));
+    const adds = Array.from({ length: 20 }, (_, i) =>
+      agent(i)
+        .post(`/v2/images/${image.id}/members`)
+        .set(OWNER)
+        .send({ member: `p-${i}` }),
+    );
     const removal = agent(1).delete(`/v2/images/${image.id}`).set(OWNER);
     const answers = await Promise.all([...adds, removal]);
     assert.equal(answers.at(-1)!.status, 204, answers.at(-1)!.text);

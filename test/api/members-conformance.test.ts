@@ -51,10 +51,16 @@ describe('conformance checklist (spec 13), legacy mode', () => {
 
     const memberView = await t.request.get(members).set(MEMBER);
     assert.equal(memberView.status, 200);
-    assert.deepEqual(memberView.body.members.map((m: { member_id: string }) => m.member_id), ['p-member']);
+    assert.deepEqual(
+      memberView.body.members.map((m: { member_id: string }) => m.member_id),
+      ['p-member'],
+    );
     assert.equal(memberView.body.schema, '/v2/schemas/members');
     const ownerView = await t.request.get(members).set(OWNER);
-    assert.deepEqual(ownerView.body.members.map((m: { member_id: string }) => m.member_id), ['p-member', 'p-member2']);
+    assert.deepEqual(
+      ownerView.body.members.map((m: { member_id: string }) => m.member_id),
+      ['p-member', 'p-member2'],
+    );
 
     const selfDelete = await t.request.delete(`${members}/p-member`).set(MEMBER);
     assert.equal(selfDelete.status, 403);
@@ -152,7 +158,10 @@ describe('conformance checklist (spec 13), legacy mode', () => {
     assert.equal(plain.text, '404 Not Found\n\nImage 11111111-1111-1111-1111-111111111111 not found.\n\n   ');
     const json = await t.request.get(missing).set(OWNER);
     assert.equal(json.headers['content-type'], 'application/json');
-    assert.equal(json.text, '{"message": "Image 11111111-1111-1111-1111-111111111111 not found.<br /><br />\\n\\n\\n", "code": "404 Not Found", "title": "Not Found"}');
+    assert.equal(
+      json.text,
+      '{"message": "Image 11111111-1111-1111-1111-111111111111 not found.<br /><br />\\n\\n\\n", "code": "404 Not Found", "title": "Not Found"}',
+    );
     const html = await t.request.get(missing).set(noAccept).set('Accept', '*/*');
     assert.equal(html.headers['content-type'], 'text/html; charset=UTF-8');
     assert.equal(
@@ -166,7 +175,10 @@ describe('conformance checklist (spec 13), legacy mode', () => {
     const collection = await t.request.patch(`/v2/images/${image.id}/members`).set(OWNER);
     assert.equal(collection.status, 405);
     assert.equal(collection.headers['allow'], 'GET, POST');
-    assert.equal(collection.text, '{"message": "The method PATCH is not allowed for this resource. <br /><br />\\n", "code": "405 Method Not Allowed", "title": "Method Not Allowed"}');
+    assert.equal(
+      collection.text,
+      '{"message": "The method PATCH is not allowed for this resource. <br /><br />\\n", "code": "405 Method Not Allowed", "title": "Method Not Allowed"}',
+    );
     const item = await t.request.patch(`/v2/images/${image.id}/members/p-member`).set(OWNER);
     assert.equal(item.status, 405);
     assert.equal(item.headers['allow'], 'GET, PUT, DELETE');
@@ -175,7 +187,9 @@ describe('conformance checklist (spec 13), legacy mode', () => {
       assert.equal(res.status, 405);
       assert.equal(res.headers['allow'], 'GET, POST');
     }
-    const head = await t.request.head(`/v2/images/${image.id}/members`).set({ 'X-Identity-Status': 'Confirmed', 'X-Project-Id': 'p-owner' });
+    const head = await t.request
+      .head(`/v2/images/${image.id}/members`)
+      .set({ 'X-Identity-Status': 'Confirmed', 'X-Project-Id': 'p-owner' });
     assert.equal(head.status, 405);
     assert.equal(head.headers['content-type'], 'text/html; charset=UTF-8');
   });
@@ -185,7 +199,11 @@ describe('conformance checklist (spec 13), legacy mode', () => {
     assert.equal(member.status, 200);
     assert.equal(member.headers['content-type'], 'application/json');
     assert.equal(Buffer.byteLength(member.text), 678);
-    assert.ok(member.text.startsWith('{"name": "member", "properties": {"member_id": {"type": "string", "description": "An identifier for the image member (tenantId)"}'));
+    assert.ok(
+      member.text.startsWith(
+        '{"name": "member", "properties": {"member_id": {"type": "string", "description": "An identifier for the image member (tenantId)"}',
+      ),
+    );
     const members = await t.request.get('/v2/schemas/members').set(OWNER);
     assert.equal(Buffer.byteLength(members.text), 839);
     assert.ok(members.text.endsWith('"schema": {"type": "string"}}, "links": [{"rel": "describedby", "href": "{schema}"}]}'));

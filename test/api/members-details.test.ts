@@ -8,7 +8,9 @@ const nowOnTheWire = (t: TestApp): string => `${t.clock.now().toISOString().slic
 
 describe('member details', () => {
   let t: TestApp;
-  before(async () => { t = await buildApp({ auth: { mode: 'trusted-headers' } }); });
+  before(async () => {
+    t = await buildApp({ auth: { mode: 'trusted-headers' } });
+  });
   after(() => t.close());
 
   it('re-adding a removed member keeps created_at, resets status, and keeps its list position', async () => {
@@ -26,7 +28,10 @@ describe('member details', () => {
     assert.equal(again.body.created_at, first.body.created_at);
     assert.equal(again.body.updated_at, nowOnTheWire(t));
     const list = await t.request.get(url).set(OWNER);
-    assert.deepEqual(list.body.members.map((m: { member_id: string }) => m.member_id), ['p-member', 'p-member2']);
+    assert.deepEqual(
+      list.body.members.map((m: { member_id: string }) => m.member_id),
+      ['p-member', 'p-member2'],
+    );
   });
 
   it('updated_at moves only when the status really changes', async () => {
@@ -68,7 +73,7 @@ describe('member details', () => {
     assert.equal(show.body.member_id, 'projé');
   });
 
-  it('non-string or over-long member ids are a 400 in Glance\'s format, never a 500', async () => {
+  it("non-string or over-long member ids are a 400 in Glance's format, never a 500", async () => {
     const image = await makeImage(t);
     const url = `/v2/images/${image.id}/members`;
     for (const member of [5, 1.5, -3, true, ['x'], { a: 1 }, 'x'.repeat(256)]) {
@@ -108,7 +113,11 @@ describe('member details', () => {
     assert.equal(octet.status, 200, 'glanceclient sends octet-stream on body-less GETs');
     const textPlain = await t.request.post(url).set(OWNER).set('Content-Type', 'text/plain').send('{"member":"p-text"}');
     assert.equal(textPlain.status, 200);
-    const missing = await t.request.post('/v2/images/00000000-0000-0000-0000-000000000000/members').set(OWNER).set('Content-Type', 'application/json').send('{bad');
+    const missing = await t.request
+      .post('/v2/images/00000000-0000-0000-0000-000000000000/members')
+      .set(OWNER)
+      .set('Content-Type', 'application/json')
+      .send('{bad');
     assert.equal(messageOf(missing.body), 'Malformed JSON in request body.');
     const putArray = await t.request.put(`${url}/x`).set(OWNER).send([]);
     assert.equal(messageOf(putArray.body), 'Expected a status in the form: {"status": "status"}');
@@ -130,7 +139,7 @@ describe('member details', () => {
     assert.ok(json.text.startsWith('{"message": "caf\\u00e9 not found'), json.text);
   });
 
-  it('a huge body is refused with 413 in Glance\'s error format, and the service keeps answering', async () => {
+  it("a huge body is refused with 413 in Glance's error format, and the service keeps answering", async () => {
     const image = await makeImage(t);
     const url = `/v2/images/${image.id}/members`;
     const huge = JSON.stringify({ member: 'x'.repeat(2 * 1024 * 1024) });
@@ -171,7 +180,7 @@ describe('member details', () => {
     }
   });
 
-  it('a missing or unconfirmed identity is webob\'s 401', async () => {
+  it("a missing or unconfirmed identity is webob's 401", async () => {
     const image = await makeImage(t);
     const none = await t.request.get(`/v2/images/${image.id}/members`).set('Accept', 'application/json');
     assert.equal(none.status, 401);

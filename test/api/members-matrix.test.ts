@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Image, Visibility } from '../../src/services/types.ts';
+import type { Image, Visibility } from '../../src/base/domain.ts';
 import { buildApp, type TestApp } from '../helpers/build-app.ts';
 import { ADMIN, MEMBER, OTHER, OWNER, as, makeImage, messageOf } from '../helpers/fixtures.ts';
 
@@ -22,20 +22,23 @@ async function expectAnswer(res: { status: number; body: unknown }, [status, tex
 for (const mode of ['legacy', 'new-defaults'] as const) {
   describe(`member permissions, ${mode} mode`, () => {
     let t: TestApp;
-    before(async () => { t = await buildApp({ auth: { mode: 'trusted-headers' }, policy: { mode } }); });
+    before(async () => {
+      t = await buildApp({ auth: { mode: 'trusted-headers' }, policy: { mode } });
+    });
     after(() => t.close());
 
-    const texts = (id: string) => mode === 'legacy'
-      ? {
-        create: `Not allowed to create members for image ${id}.`,
-        update: `Not allowed to update members for image ${id}.`,
-        delete: `Not allowed to delete members for image ${id}.`,
-      }
-      : {
-        create: 'You are not authorized to complete add_member action.',
-        update: 'You are not authorized to complete modify_member action.',
-        delete: 'You are not authorized to complete delete_member action.',
-      };
+    const texts = (id: string) =>
+      mode === 'legacy'
+        ? {
+            create: `Not allowed to create members for image ${id}.`,
+            update: `Not allowed to update members for image ${id}.`,
+            delete: `Not allowed to delete members for image ${id}.`,
+          }
+        : {
+            create: 'You are not authorized to complete add_member action.',
+            update: 'You are not authorized to complete modify_member action.',
+            delete: 'You are not authorized to complete delete_member action.',
+          };
 
     it('owner on a shared image: add, list all, show any, PUT refused, delete', async () => {
       const image = await makeImage(t);
@@ -45,7 +48,11 @@ for (const mode of ['legacy', 'new-defaults'] as const) {
       const list = await t.request.get(url).set(OWNER);
       assert.deepEqual(list.body.members.map((m: { member_id: string }) => m.member_id).sort(), ['p-member', 'p-member2']);
       await expectAnswer(await t.request.get(`${url}/p-member2`).set(OWNER), [200], 'GET one');
-      await expectAnswer(await t.request.put(`${url}/p-member`).set(OWNER).send({ status: 'accepted' }), [403, texts(image.id).update], 'PUT');
+      await expectAnswer(
+        await t.request.put(`${url}/p-member`).set(OWNER).send({ status: 'accepted' }),
+        [403, texts(image.id).update],
+        'PUT',
+      );
       await expectAnswer(await t.request.delete(`${url}/p-member`).set(OWNER), [204], 'DELETE');
     });
 
@@ -57,11 +64,22 @@ for (const mode of ['legacy', 'new-defaults'] as const) {
       await expectAnswer(await t.request.post(url).set(MEMBER).send({ member: 'p-x' }), [403, texts(image.id).create], 'POST');
       const list = await t.request.get(url).set(MEMBER);
       assert.equal(list.status, 200);
-      assert.deepEqual(list.body.members.map((m: { member_id: string }) => m.member_id), ['p-member']);
+      assert.deepEqual(
+        list.body.members.map((m: { member_id: string }) => m.member_id),
+        ['p-member'],
+      );
       await expectAnswer(await t.request.get(`${url}/p-member`).set(MEMBER), [200], 'GET own');
-      await expectAnswer(await t.request.get(`${url}/p-member2`).set(MEMBER), [404, `p-member2 not found in the member list of the image ${image.id}.`], 'GET other');
+      await expectAnswer(
+        await t.request.get(`${url}/p-member2`).set(MEMBER),
+        [404, `p-member2 not found in the member list of the image ${image.id}.`],
+        'GET other',
+      );
       await expectAnswer(await t.request.put(`${url}/p-member`).set(MEMBER).send({ status: 'accepted' }), [200], 'PUT own');
-      await expectAnswer(await t.request.put(`${url}/p-member2`).set(MEMBER).send({ status: 'accepted' }), [404, `p-member2 not found in the member list of the image ${image.id}.`], 'PUT other');
+      await expectAnswer(
+        await t.request.put(`${url}/p-member2`).set(MEMBER).send({ status: 'accepted' }),
+        [404, `p-member2 not found in the member list of the image ${image.id}.`],
+        'PUT other',
+      );
       await expectAnswer(await t.request.delete(`${url}/p-member`).set(MEMBER), [403, texts(image.id).delete], 'DELETE own');
       // Spec 3.6: deleting another member's row is 403 in legacy mode, 404 in new-defaults.
       const other = await t.request.delete(`${url}/p-member2`).set(MEMBER);
@@ -97,7 +115,11 @@ for (const mode of ['legacy', 'new-defaults'] as const) {
       await expectAnswer(await t.request.get(url).set(ADMIN), [200], 'GET');
       await expectAnswer(await t.request.get(`${url}/p-member`).set(ADMIN), [200], 'GET one');
       await expectAnswer(await t.request.put(`${url}/p-member`).set(ADMIN).send({ status: 'accepted' }), [200], 'PUT');
-      await expectAnswer(await t.request.get(`${url}/nobody`).set(ADMIN), [404, `nobody not found in the member list of the image ${image.id}.`], 'GET missing');
+      await expectAnswer(
+        await t.request.get(`${url}/nobody`).set(ADMIN),
+        [404, `nobody not found in the member list of the image ${image.id}.`],
+        'GET missing',
+      );
       await expectAnswer(await t.request.delete(`${url}/p-member`).set(ADMIN), [204], 'DELETE');
     });
 
@@ -106,11 +128,27 @@ for (const mode of ['legacy', 'new-defaults'] as const) {
         const image = await makeImage(t, { visibility });
         const url = `/v2/images/${image.id}/members`;
         for (const caller of [OWNER, ADMIN]) {
-          await expectAnswer(await t.request.post(url).set(caller).send({ member: 'p-member' }), [403, `Not allowed to create members for image ${image.id}.`], 'POST');
-          await expectAnswer(await t.request.get(url).set(caller), [403, `Not allowed to list members for image ${image.id}: Only shared images have members.`], 'GET');
+          await expectAnswer(
+            await t.request.post(url).set(caller).send({ member: 'p-member' }),
+            [403, `Not allowed to create members for image ${image.id}.`],
+            'POST',
+          );
+          await expectAnswer(
+            await t.request.get(url).set(caller),
+            [403, `Not allowed to list members for image ${image.id}: Only shared images have members.`],
+            'GET',
+          );
           await expectAnswer(await t.request.get(`${url}/p-member`).set(caller), [404, 'Only shared images have members.'], 'GET one');
-          await expectAnswer(await t.request.put(`${url}/p-member`).set(caller).send({ status: 'accepted' }), [403, `Not allowed to update members for image ${image.id}.`], 'PUT');
-          await expectAnswer(await t.request.delete(`${url}/p-member`).set(caller), [403, `Not allowed to delete members for image ${image.id}.`], 'DELETE');
+          await expectAnswer(
+            await t.request.put(`${url}/p-member`).set(caller).send({ status: 'accepted' }),
+            [403, `Not allowed to update members for image ${image.id}.`],
+            'PUT',
+          );
+          await expectAnswer(
+            await t.request.delete(`${url}/p-member`).set(caller),
+            [403, `Not allowed to delete members for image ${image.id}.`],
+            'DELETE',
+          );
         }
       });
     }
@@ -119,11 +157,27 @@ for (const mode of ['legacy', 'new-defaults'] as const) {
       it(`other project on a ${visibility} image: 403 / 404 as for the owner`, async () => {
         const image = await makeImage(t, { visibility });
         const url = `/v2/images/${image.id}/members`;
-        await expectAnswer(await t.request.post(url).set(OTHER).send({ member: 'p-other' }), [403, `Not allowed to create members for image ${image.id}.`], 'POST');
-        await expectAnswer(await t.request.get(url).set(OTHER), [403, `Not allowed to list members for image ${image.id}: Only shared images have members.`], 'GET');
+        await expectAnswer(
+          await t.request.post(url).set(OTHER).send({ member: 'p-other' }),
+          [403, `Not allowed to create members for image ${image.id}.`],
+          'POST',
+        );
+        await expectAnswer(
+          await t.request.get(url).set(OTHER),
+          [403, `Not allowed to list members for image ${image.id}: Only shared images have members.`],
+          'GET',
+        );
         await expectAnswer(await t.request.get(`${url}/p-other`).set(OTHER), [404, 'Only shared images have members.'], 'GET one');
-        await expectAnswer(await t.request.put(`${url}/p-other`).set(OTHER).send({ status: 'accepted' }), [403, `Not allowed to update members for image ${image.id}.`], 'PUT');
-        await expectAnswer(await t.request.delete(`${url}/p-other`).set(OTHER), [403, `Not allowed to delete members for image ${image.id}.`], 'DELETE');
+        await expectAnswer(
+          await t.request.put(`${url}/p-other`).set(OTHER).send({ status: 'accepted' }),
+          [403, `Not allowed to update members for image ${image.id}.`],
+          'PUT',
+        );
+        await expectAnswer(
+          await t.request.delete(`${url}/p-other`).set(OTHER),
+          [403, `Not allowed to delete members for image ${image.id}.`],
+          'DELETE',
+        );
       });
     }
 
@@ -134,7 +188,11 @@ for (const mode of ['legacy', 'new-defaults'] as const) {
       await t.request.put(`${url}/p-member`).set(MEMBER).send({ status: 'rejected' }).expect(200);
       await t.db('images').where({ id: image.id }).update({ visibility: 'private' });
       await expectAnswer(await t.request.get(url).set(MEMBER), [404, `Image ${image.id} not found.`], 'GET while private');
-      await expectAnswer(await t.request.put(`${url}/p-member`).set(MEMBER).send({ status: 'accepted' }), [404, `Image ${image.id} not found.`], 'PUT while private');
+      await expectAnswer(
+        await t.request.put(`${url}/p-member`).set(MEMBER).send({ status: 'accepted' }),
+        [404, `Image ${image.id} not found.`],
+        'PUT while private',
+      );
       await t.db('images').where({ id: image.id }).update({ visibility: 'shared' });
       const back = await t.request.get(`${url}/p-member`).set(MEMBER);
       assert.equal(back.status, 200);
@@ -157,7 +215,11 @@ for (const mode of ['legacy', 'new-defaults'] as const) {
       const url = `/v2/images/${image.id}/members`;
       await expectAnswer(await t.request.post(url).set(OWNER).send({ member: 'p-owner' }), [200], 'POST self');
       await expectAnswer(await t.request.get(`${url}/p-owner`).set(OWNER), [200], 'GET self');
-      await expectAnswer(await t.request.put(`${url}/p-owner`).set(OWNER).send({ status: 'accepted' }), [403, texts(image.id).update], 'PUT self');
+      await expectAnswer(
+        await t.request.put(`${url}/p-owner`).set(OWNER).send({ status: 'accepted' }),
+        [403, texts(image.id).update],
+        'PUT self',
+      );
     });
 
     if (mode === 'new-defaults') {
@@ -178,9 +240,17 @@ for (const mode of ['legacy', 'new-defaults'] as const) {
         const image = await makeImage(t);
         await shareWith(t, image);
         const url = `/v2/images/${image.id}/members`;
-        await expectAnswer(await t.request.post(url).set(as('p-owner', 'reader')).send({ member: 'p-x' }), [403, texts(image.id).create], 'POST');
+        await expectAnswer(
+          await t.request.post(url).set(as('p-owner', 'reader')).send({ member: 'p-x' }),
+          [403, texts(image.id).create],
+          'POST',
+        );
         await expectAnswer(await t.request.delete(`${url}/p-member`).set(as('p-owner', 'reader')), [403, texts(image.id).delete], 'DELETE');
-        await expectAnswer(await t.request.put(`${url}/p-member`).set(as('p-member', 'reader')).send({ status: 'accepted' }), [403, texts(image.id).update], 'PUT');
+        await expectAnswer(
+          await t.request.put(`${url}/p-member`).set(as('p-member', 'reader')).send({ status: 'accepted' }),
+          [403, texts(image.id).update],
+          'PUT',
+        );
         await expectAnswer(await t.request.get(url).set(as('p-member', 'reader')), [200], 'GET');
       });
     }

@@ -13,9 +13,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { recoverInterruptedUploads } from '../../src/services/image-data.ts';
-import { createImageFileStore } from '../../src/store/image-files.ts';
-import { createImageStore } from '../../src/store/image-store.ts';
+import { recoverInterruptedUploads } from '../../src/images/services/image-data.ts';
+import { createImageFileStore } from '../../src/images/store/image-files.ts';
+import { createImageStore } from '../../src/images/store/image-store.ts';
 import { buildApp, type TestApp } from '../helpers/build-app.ts';
 import { OWNER, makeImage } from '../helpers/fixtures.ts';
 import { startServer, type ServerProcess } from '../helpers/server-process.ts';
@@ -32,12 +32,17 @@ const temporaries = (t: TestApp): string[] =>
 function openUpload(url: string, imageId: string): { req: ClientRequest; done: Promise<number> } {
   let req!: ClientRequest;
   const done = new Promise<number>((resolve, reject) => {
-    req = httpRequest(new URL(`/v2/images/${imageId}/file`, url), {
-      method: 'PUT', headers: { ...OWNER, 'Content-Type': OCTETS, 'Transfer-Encoding': 'chunked' },
-    }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    req = httpRequest(
+      new URL(`/v2/images/${imageId}/file`, url),
+      {
+        method: 'PUT',
+        headers: { ...OWNER, 'Content-Type': OCTETS, 'Transfer-Encoding': 'chunked' },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on('error', reject);
   });
   return { req, done };
@@ -59,9 +64,13 @@ describe('interrupted uploads: the rules', () => {
   let t: TestApp;
   let server: Server;
   const TIMEOUT = 1;
-  const recover = () => recoverInterruptedUploads({
-    store: createImageStore(t.db), files: createImageFileStore(t.config.images.storeDir), clock: t.clock, savingTimeoutSeconds: TIMEOUT,
-  });
+  const recover = () =>
+    recoverInterruptedUploads({
+      store: createImageStore(t.db),
+      files: createImageFileStore(t.config.images.storeDir),
+      clock: t.clock,
+      savingTimeoutSeconds: TIMEOUT,
+    });
   before(async () => {
     t = await buildApp({ auth: { mode: 'trusted-headers' }, images: { savingTimeoutSeconds: TIMEOUT } });
     server = t.app.listen(0, '127.0.0.1');
@@ -78,7 +87,8 @@ describe('interrupted uploads: the rules', () => {
     const queued = await makeImage(t);
     const active = await makeImage(t, { status: 'active' });
     const dir = t.config.images.storeDir;
-    for (const name of [temporaryName(stale.id), temporaryName(queued.id), temporaryName(randomUUID()), active.id]) writeFileSync(join(dir, name), 'x');
+    for (const name of [temporaryName(stale.id), temporaryName(queued.id), temporaryName(randomUUID()), active.id])
+      writeFileSync(join(dir, name), 'x');
 
     const { reset, removedFiles } = await recover();
     assert.deepEqual(reset, [stale.id]);
@@ -87,7 +97,13 @@ describe('interrupted uploads: the rules', () => {
     assert.ok(existsSync(join(dir, active.id)), 'finished image files are not touched');
     const shown = await t.request.get(`/v2/images/${stale.id}`).set(OWNER);
     assert.equal(shown.body.status, 'queued');
-    assert.equal(shown.body.updated_at, t.clock.now().toISOString().replace(/\.\d+Z$/, 'Z'));
+    assert.equal(
+      shown.body.updated_at,
+      t.clock
+        .now()
+        .toISOString()
+        .replace(/\.\d+Z$/, 'Z'),
+    );
     // And it takes an upload again.
     assert.equal((await t.request.put(`/v2/images/${stale.id}/file`).set(OWNER).set('Content-Type', OCTETS).send('again')).status, 204);
   });
@@ -201,7 +217,11 @@ describe('interrupted uploads: several processes on one database and store direc
     // Lease 1 s, sweep every 0.5 s.
     await waitFor('queued', async () => (await statusOf(t, image.id)) === 'queued', 5_000);
     await waitFor('no temporary file', async () => temporaries(t).length === 0, 2_000);
-    const again = await fetch(`${survivor.url}/v2/images/${image.id}/file`, { method: 'PUT', headers: { ...OWNER, 'Content-Type': OCTETS }, body: 'redone' });
+    const again = await fetch(`${survivor.url}/v2/images/${image.id}/file`, {
+      method: 'PUT',
+      headers: { ...OWNER, 'Content-Type': OCTETS },
+      body: 'redone',
+    });
     assert.equal(again.status, 204);
     assert.equal(await statusOf(t, image.id), 'active');
   });

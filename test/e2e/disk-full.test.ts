@@ -23,7 +23,11 @@ const IMAGE_BYTES = 1536 * 1024;
 const md5 = (data: Buffer): string => createHash('md5').update(data).digest('hex');
 const isRoot = process.getuid?.() === 0;
 
-interface Answer { status: number; body: string; headers: Record<string, string | string[] | undefined> }
+interface Answer {
+  status: number;
+  body: string;
+  headers: Record<string, string | string[] | undefined>;
+}
 
 /** PUT …/file with Content-Length, or chunked; resolves with the answer even if the server closes the connection after it. */
 function upload(url: string, imageId: string, data: Buffer, chunked = false): Promise<Answer> {
@@ -34,7 +38,9 @@ function upload(url: string, imageId: string, data: Buffer, chunked = false): Pr
     const req = httpRequest(new URL(`/v2/images/${imageId}/file`, url), { method: 'PUT', headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { body += chunk; });
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
       res.on('error', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
     });
@@ -84,7 +90,10 @@ describe('a full image store', { skip: !isRoot && 'needs root to mount a tmpfs',
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
-    return { status: response.status, body: text !== '' && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+    return {
+      status: response.status,
+      body: text !== '' && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text,
+    };
   };
   const createImage = async (): Promise<string> => {
     const created = await call('POST', '/v2/images', { name: 'fill', disk_format: 'raw', container_format: 'bare' });

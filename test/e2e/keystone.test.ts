@@ -39,7 +39,9 @@ describe('keystone mode against a real Keystone 22', { timeout: 300_000 }, () =>
       join(dataDir, 'config.json'),
       { port },
     );
-    server.child.stdout!.on('data', (chunk: Buffer) => { log += chunk.toString(); });
+    server.child.stdout!.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+    });
   });
 
   after(async () => {
@@ -48,7 +50,12 @@ describe('keystone mode against a real Keystone 22', { timeout: 300_000 }, () =>
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function call(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; headers: Headers; body: any }> {
+  async function call(
+    token: string,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; headers: Headers; body: any }> {
     const response = await fetch(`${server!.url}${path}`, {
       method,
       headers: { 'X-Auth-Token': token, Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
@@ -58,14 +65,19 @@ describe('keystone mode against a real Keystone 22', { timeout: 300_000 }, () =>
     return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
   }
 
-  it('the catalog\'s image endpoint is this glance-share', async () => {
+  it("the catalog's image endpoint is this glance-share", async () => {
     assert.equal(keystone!.ids.image_endpoint, server!.url);
   });
 
   it('member workflow: alice shares with proj-b, bob accepts and lists it, carol sees nothing', async () => {
     const { projects } = keystone!.ids;
     const [alice, bob, carol] = await Promise.all([issue('alice'), issue('bob'), issue('carol')]);
-    const created = await call(alice, 'POST', '/v2/images', { name: 'e2e-shared', visibility: 'shared', disk_format: 'raw', container_format: 'bare' });
+    const created = await call(alice, 'POST', '/v2/images', {
+      name: 'e2e-shared',
+      visibility: 'shared',
+      disk_format: 'raw',
+      container_format: 'bare',
+    });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal(created.body.owner, projects['proj-a']);
     const id = created.body.id as string;
@@ -79,12 +91,15 @@ describe('keystone mode against a real Keystone 22', { timeout: 300_000 }, () =>
 
     const listed = await call(bob, 'GET', '/v2/images');
     assert.equal(listed.status, 200);
-    assert.deepEqual(listed.body.images.map((image: { id: string }) => image.id), [id]);
+    assert.deepEqual(
+      listed.body.images.map((image: { id: string }) => image.id),
+      [id],
+    );
     assert.equal((await call(carol, 'GET', `/v2/images/${id}`)).status, 404);
     assert.deepEqual((await call(carol, 'GET', '/v2/images')).body.images, []);
   });
 
-  it('a garbage token is 401 with Keystone\'s WWW-Authenticate', async () => {
+  it("a garbage token is 401 with Keystone's WWW-Authenticate", async () => {
     const res = await call('gAAAAABgarbage', 'GET', '/v2/images');
     assert.equal(res.status, 401);
     assert.equal(res.headers.get('www-authenticate'), `Keystone uri="${keystone!.baseUrl}"`);

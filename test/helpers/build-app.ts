@@ -11,12 +11,12 @@ import { pino } from 'pino';
 import supertest from 'supertest';
 import type { Express } from 'express';
 import { createApp } from '../../src/app.ts';
-import type { Clock } from '../../src/clock.ts';
-import { loadConfig, type Config } from '../../src/config.ts';
+import type { Clock } from '../../src/base/clock.ts';
+import { loadConfig, type Config } from '../../src/base/config.ts';
 import { createDb, createReadDb, type Db } from '../../src/store/db.ts';
 import { migrateLatest } from '../../src/store/migrate.ts';
 import { createPgDatabase } from './pg-database.ts';
-import { createValidator, type Validator } from '../../src/validation.ts';
+import { createValidator, type Validator } from '../../src/base/validation.ts';
 
 export const projectRoot = join(import.meta.dirname, '..', '..');
 
@@ -29,9 +29,15 @@ export function validator(): Validator {
 /** A clock tests can move: starts at a fixed second and advances only when told. */
 export class TestClock implements Clock {
   private current: number;
-  constructor(start = Date.parse('2026-11-23T02:08:11.000Z')) { this.current = start; }
-  now(): Date { return new Date(this.current); }
-  advance(seconds: number): void { this.current += seconds * 1000; }
+  constructor(start = Date.parse('2026-11-23T02:08:11.000Z')) {
+    this.current = start;
+  }
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(seconds: number): void {
+    this.current += seconds * 1000;
+  }
 }
 
 /** The engine the suites run on: PostgreSQL when TEST_PG_URL names a server, else SQLite. */
@@ -63,9 +69,8 @@ export interface TestApp {
 
 export async function buildApp(overrides: Record<string, unknown> = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'glance-share-test-'));
-  const database: TestDatabase = engine === 'pg'
-    ? await createTestPgDatabase()
-    : { config: { filename: join(dataDir, 'glance-share.sqlite') }, drop: async () => {} };
+  const database: TestDatabase =
+    engine === 'pg' ? await createTestPgDatabase() : { config: { filename: join(dataDir, 'glance-share.sqlite') }, drop: async () => {} };
   const config = loadConfig({
     file: { dataDir, logLevel: 'silent', database: database.config, ...overrides },
     baseDir: dataDir,

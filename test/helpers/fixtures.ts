@@ -1,7 +1,7 @@
 /** Personas, identity headers and image fixtures (inserted through the real image store). */
 import { randomUUID } from 'node:crypto';
-import type { Image } from '../../src/services/types.ts';
-import { createImageStore } from '../../src/store/image-store.ts';
+import type { Image } from '../../src/base/domain.ts';
+import { createImageStore } from '../../src/images/store/image-store.ts';
 import type { TestApp } from './build-app.ts';
 
 /** Identity headers as keystonemiddleware sets them (auth.mode = trusted-headers). */

@@ -76,7 +76,12 @@ export interface KeystonePeer {
 const scripts = join(projectRoot, 'scripts', 'peers');
 
 /** One request on a connection of its own (no keep-alive), so it neither holds nor reuses a uwsgi thread. */
-function send(url: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: Record<string, unknown> }> {
+function send(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers, agent: false, timeout: 30_000 }, (res) => {
       res.resume();
@@ -92,10 +97,19 @@ function run(script: string, args: string[], env: Record<string, string>, timeou
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [join(scripts, script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-    const timer = setTimeout(() => { child.kill('SIGTERM'); }, timeoutMs);
-    child.once('error', (error) => { clearTimeout(timer); reject(error); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+    }, timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve(output);
@@ -141,14 +155,23 @@ export async function startKeystone(imageUrl: string): Promise<KeystonePeer> {
       };
     },
     async issueToken(user) {
-      const response = await send(`${url}/auth/tokens?nocatalog`, 'POST', { 'Content-Type': 'application/json' }, JSON.stringify({
-        auth: {
-          identity: { methods: ['password'], password: { user: { name: user, domain: { id: 'default' }, password: KEYSTONE_PASSWORDS[user] } } },
-          scope: { project: { name: KEYSTONE_PROJECTS[user], domain: { id: 'default' } } },
-        },
-      }));
+      const response = await send(
+        `${url}/auth/tokens?nocatalog`,
+        'POST',
+        { 'Content-Type': 'application/json' },
+        JSON.stringify({
+          auth: {
+            identity: {
+              methods: ['password'],
+              password: { user: { name: user, domain: { id: 'default' }, password: KEYSTONE_PASSWORDS[user] } },
+            },
+            scope: { project: { name: KEYSTONE_PROJECTS[user], domain: { id: 'default' } } },
+          },
+        }),
+      );
       const token = response.headers['x-subject-token'];
-      if (response.status !== 201 || typeof token !== 'string') throw new Error(`Keystone refused to issue a token for ${user}: ${response.status}`);
+      if (response.status !== 201 || typeof token !== 'string')
+        throw new Error(`Keystone refused to issue a token for ${user}: ${response.status}`);
       return token;
     },
     async revokeToken(token) {

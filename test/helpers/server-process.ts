@@ -20,7 +20,11 @@ export interface StartServerOptions {
   port?: number;
 }
 
-export async function startServer(config: Record<string, unknown>, configPath: string, options: StartServerOptions = {}): Promise<ServerProcess> {
+export async function startServer(
+  config: Record<string, unknown>,
+  configPath: string,
+  options: StartServerOptions = {},
+): Promise<ServerProcess> {
   writeFileSync(configPath, JSON.stringify({ logLevel: 'info', ...config }));
   const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'src', 'server.ts'), '--config', configPath], {
     cwd: projectRoot,
@@ -28,11 +32,16 @@ export async function startServer(config: Record<string, unknown>, configPath: s
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start within 30 s: ${stderr}`)), 30_000);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}: ${stderr}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${stderr}`));
+    });
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
         const entry = JSON.parse(line) as { msg?: string; port?: number };

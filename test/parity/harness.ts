@@ -5,7 +5,7 @@
  * either listed in known-differences.ts or recorded as unexpected, with a readable diff.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { PolicyMode } from '../../src/config.ts';
+import type { PolicyMode } from '../../src/base/config.ts';
 import { KNOWN_DIFFERENCES, type Aspect, type KnownDifference, type Side } from './known-differences.ts';
 import { send, type WireResponse } from './wire.ts';
 
@@ -73,7 +73,10 @@ class SideState {
   readonly ids = new Map<string, string>();
   /** Placeholder → real image id. */
   readonly placeholders = new Map<string, string>();
-  constructor(readonly side: Side, readonly baseUrl: string) {}
+  constructor(
+    readonly side: Side,
+    readonly baseUrl: string,
+  ) {}
 
   substitute(text: string): string {
     return text.replace(/<image-\d+>/g, (placeholder) => {
@@ -124,7 +127,10 @@ function header(res: WireResponse, name: string, state: SideState): string {
 }
 
 function indent(text: string): string {
-  return text.split('\n').map((line) => `      ${line}`).join('\n');
+  return text
+    .split('\n')
+    .map((line) => `      ${line}`)
+    .join('\n');
 }
 
 export class Parity {
@@ -135,7 +141,11 @@ export class Parity {
   /** The scenario whose requests are being sent; tags every outcome and fact. */
   scenario = '';
 
-  constructor(readonly mode: PolicyMode, glanceUrl: string, shareUrl: string) {
+  constructor(
+    readonly mode: PolicyMode,
+    glanceUrl: string,
+    shareUrl: string,
+  ) {
     this.glance = new SideState('glance', glanceUrl);
     this.share = new SideState('share', shareUrl);
   }
@@ -165,7 +175,9 @@ export class Parity {
     });
     const placeholder = this.glance.ids.get(String((parseJson(outcome.glance.raw.body) as { id?: unknown } | undefined)?.id));
     if (placeholder === undefined) {
-      throw new Error(`image creation failed: Glance ${outcome.glance.raw.status} ${outcome.glance.raw.body}; glance-share ${outcome.share.raw.status} ${outcome.share.raw.body}`);
+      throw new Error(
+        `image creation failed: Glance ${outcome.glance.raw.status} ${outcome.glance.raw.body}; glance-share ${outcome.share.raw.status} ${outcome.share.raw.body}`,
+      );
     }
     return placeholder;
   }
@@ -228,15 +240,16 @@ export class Parity {
     const who = r.as === null ? 'no identity' : `${r.as.name} (${r.as.project}; roles ${r.as.roles})`;
     const accept = r.accept === undefined ? 'application/json' : r.accept === null ? '(none)' : JSON.stringify(r.accept);
     const body = r.json !== undefined ? JSON.stringify(r.json) : r.body !== undefined ? JSON.stringify(r.body) : '(none)';
-    const side = (name: string, result: SideResult) => [
-      `    ${name}: ${result.raw.status}  Content-Type: ${result.raw.headers['content-type'] ?? '(absent)'}`
-        + `  Allow: ${result.raw.headers['allow'] ?? '(absent)'}  X-Openstack-Request-Id: ${result.raw.headers['x-openstack-request-id'] ?? '(absent)'}`
-        + (result.raw.headers['location'] === undefined ? '' : `  Location: ${result.raw.headers['location']}`),
-      indent(result.text === '' ? '(empty body)' : result.text),
-    ].join('\n');
+    const side = (name: string, result: SideResult) =>
+      [
+        `    ${name}: ${result.raw.status}  Content-Type: ${result.raw.headers['content-type'] ?? '(absent)'}` +
+          `  Allow: ${result.raw.headers['allow'] ?? '(absent)'}  X-Openstack-Request-Id: ${result.raw.headers['x-openstack-request-id'] ?? '(absent)'}` +
+          (result.raw.headers['location'] === undefined ? '' : `  Location: ${result.raw.headers['location']}`),
+        indent(result.text === '' ? '(empty body)' : result.text),
+      ].join('\n');
     return [
-      `[${this.mode}] ${this.scenarioOf.get(outcome) ?? ''}: ${r.method} ${r.path}  as ${who}  Accept ${accept}  body ${body}`
-        + (r.headers === undefined ? '' : `  headers ${JSON.stringify(r.headers)}`),
+      `[${this.mode}] ${this.scenarioOf.get(outcome) ?? ''}: ${r.method} ${r.path}  as ${who}  Accept ${accept}  body ${body}` +
+        (r.headers === undefined ? '' : `  headers ${JSON.stringify(r.headers)}`),
       `    differs in: ${outcome.differs.join(', ')}`,
       side('Glance      ', outcome.glance),
       side('glance-share', outcome.share),

@@ -8,7 +8,7 @@
  * Predicates check the answers too, so that an entry tolerates exactly the documented difference
  * and nothing else (e.g. "Glance 500, glance-share 400 with the Invalid member text").
  */
-import type { PolicyMode } from '../../src/config.ts';
+import type { PolicyMode } from '../../src/base/config.ts';
 import type { ParityRequest, SideResult } from './harness.ts';
 
 export type Side = 'glance' | 'share';
@@ -51,7 +51,7 @@ const memberValue = (c: DifferenceContext): unknown => (c.request.json as { memb
 /** The member list of a 200 answer, or undefined. */
 function membersOf(result: SideResult): Array<Record<string, unknown>> | undefined {
   const members = (result.json as { members?: unknown } | undefined)?.members;
-  return result.raw.status === 200 && Array.isArray(members) ? members as Array<Record<string, unknown>> : undefined;
+  return result.raw.status === 200 && Array.isArray(members) ? (members as Array<Record<string, unknown>>) : undefined;
 }
 
 /** True when the two member lists are equal once Glance's rows matching `extra` are left out. */
@@ -81,7 +81,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     readmeRow: 'No `X-Openstack-Request-Id` on 401s and version documents',
     method: 'GET',
     path: /^\/(?:versions)?$|^\/v(?!2(?:\.(?:[0-9]|1[0-3]|15))?\/)/,
-    when: (c) => c.glance.raw.status === 300 || c.glance.raw.status === 200 ? requestIdOnlyOnShare(c) : false,
+    when: (c) => (c.glance.raw.status === 300 || c.glance.raw.status === 200 ? requestIdOnlyOnShare(c) : false),
     differs: ['requestId'],
     note: 'Version documents (GET /, /versions, unknown version prefixes) answer before the context middleware in Glance.',
   },
@@ -90,18 +90,21 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     readmeRow: 'Request id over 64 characters: 500',
     method: /.*/,
     path: /.*/,
-    when: (c) => (c.request.headers?.['X-Openstack-Request-Id']?.length ?? 0) > 64
-      && c.share.raw.status === 431
-      && (c.glance.raw.status === 500 // routes that build a request context
-        || (c.glance.raw.status === 200 && /^\/(?:versions|v2\/schemas\/.*)$/.test(c.request.path)) // routes that never do
-        || (c.glance.raw.status === 401 && c.request.as === null)), // refused before the context is built
+    when: (c) =>
+      (c.request.headers?.['X-Openstack-Request-Id']?.length ?? 0) > 64 &&
+      c.share.raw.status === 431 &&
+      (c.glance.raw.status === 500 || // routes that build a request context
+        (c.glance.raw.status === 200 && /^\/(?:versions|v2\/schemas\/.*)$/.test(c.request.path)) || // routes that never do
+        (c.glance.raw.status === 401 && c.request.as === null)), // refused before the context is built
     differs: ['status', 'body', 'requestId', 'contentType'],
-    note: 'Glance answers 500 where it builds a request context (its 431 never works) and ignores the id elsewhere '
-      + '(200 on /versions and the schemas, 401 without identity). We check the id first and answer 431 everywhere.',
+    note:
+      'Glance answers 500 where it builds a request context (its 431 never works) and ignores the id elsewhere ' +
+      '(200 on /versions and the schemas, 401 without identity). We check the id first and answer 431 everywhere.',
   },
   {
     id: 'non-string-member',
-    readmeRow: 'A member that is a JSON number or boolean is stored as a string but echoed raw (`"member_id": 5`); an array or object gives 500',
+    readmeRow:
+      'A member that is a JSON number or boolean is stored as a string but echoed raw (`"member_id": 5`); an array or object gives 500',
     method: 'POST',
     path: MEMBERS,
     when: (c) => {
@@ -115,11 +118,12 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   },
   {
     id: 'non-string-member-later',
-    readmeRow: 'A member that is a JSON number or boolean is stored as a string but echoed raw (`"member_id": 5`); an array or object gives 500',
+    readmeRow:
+      'A member that is a JSON number or boolean is stored as a string but echoed raw (`"member_id": 5`); an array or object gives 500',
     method: 'GET',
     path: /^\/v2\/images\/[^/]+\/members(?:\/[^/]+)?$/,
-    when: (c) => sameMembersApartFrom(c, storedFromNonString)
-      || (/\/members\/-?\d+(?:\.\d+)?$/.test(c.request.path) && status(c, 200, 404)),
+    when: (c) =>
+      sameMembersApartFrom(c, storedFromNonString) || (/\/members\/-?\d+(?:\.\d+)?$/.test(c.request.path) && status(c, 200, 404)),
     differs: ['status', 'body'],
     note: 'Follow-up of the row above: the members Glance stored from numbers and booleans exist only there.',
   },
@@ -130,8 +134,13 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     path: MEMBERS,
     when: (c) => {
       const member = memberValue(c);
-      return typeof member === 'string' && [...member].length > 255 && c.glance.raw.status === 200
-        && c.share.raw.status === 400 && shareSays(c, INVALID_MEMBER);
+      return (
+        typeof member === 'string' &&
+        [...member].length > 255 &&
+        c.glance.raw.status === 200 &&
+        c.share.raw.status === 400 &&
+        shareSays(c, INVALID_MEMBER)
+      );
     },
     differs: ['status', 'body'],
     note: 'The member column is VARCHAR(255); Glance on SQLite stores longer ids, we refuse them.',
@@ -141,8 +150,9 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     readmeRow: 'Member ids over 255 characters: no check (stored on SQLite, 500 on MySQL)',
     method: /.*/,
     path: /^\/v2\/images\/[^/]+\/members(?:\/[^/]+)?$/,
-    when: (c) => sameMembersApartFrom(c, (memberId) => [...memberId].length > 255)
-      || (/\/members\/x{256,}$/.test(c.request.path) && status(c, 200, 404)),
+    when: (c) =>
+      sameMembersApartFrom(c, (memberId) => [...memberId].length > 255) ||
+      (/\/members\/x{256,}$/.test(c.request.path) && status(c, 200, 404)),
     differs: ['status', 'body'],
     note: 'Follow-up of the row above: the over-long member exists only on Glance, so later reads of it differ.',
   },
@@ -192,5 +202,4 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     differs: ['status', 'body', 'location'],
     note: "Re-creating an image with a deleted image's id: Glance 409 (the soft-deleted row holds the id), ours 201.",
   },
-
 ];

@@ -9,7 +9,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { PolicyMode } from '../../src/config.ts';
+import type { PolicyMode } from '../../src/base/config.ts';
 import { projectRoot } from '../helpers/build-app.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { startServerAtPort } from '../helpers/server-at-port.ts';
@@ -78,22 +78,23 @@ export async function startPeers(mode: PolicyMode): Promise<Peers> {
   let share: ServerProcess | undefined;
   let glance: { url: string; pidFile: string } | undefined;
   const stop = async () => {
-    await Promise.all([
-      share?.stop(),
-      glance === undefined ? undefined : stopGlance(glance.pidFile),
-    ]);
+    await Promise.all([share?.stop(), glance === undefined ? undefined : stopGlance(glance.pidFile)]);
     rmSync(baseDir, { recursive: true, force: true });
   };
   const sharePort = await freePort();
   const [glanceStart, shareStart] = await Promise.allSettled([
     startGlance(baseDir, mode, sharePort),
-    startServerAtPort({
-      auth: { mode: 'trusted-headers' },
-      policy: { mode },
-      memberLimits: { default: MEMBER_QUOTA },
-      dataDir,
-      logLevel: 'info',
-    }, join(baseDir, 'glance-share.json'), sharePort),
+    startServerAtPort(
+      {
+        auth: { mode: 'trusted-headers' },
+        policy: { mode },
+        memberLimits: { default: MEMBER_QUOTA },
+        dataDir,
+        logLevel: 'info',
+      },
+      join(baseDir, 'glance-share.json'),
+      sharePort,
+    ),
   ]);
   if (glanceStart.status === 'fulfilled') glance = glanceStart.value;
   if (shareStart.status === 'fulfilled') share = shareStart.value;

@@ -5,10 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MEMBER_QUOTA } from './peers.ts';
-import {
-  ADMIN, MEMBER, MEMBER2, OTHER, OWNER, persona,
-  type Parity, type ParityRequest, type Persona,
-} from './harness.ts';
+import { ADMIN, MEMBER, MEMBER2, OTHER, OWNER, persona, type Parity, type ParityRequest, type Persona } from './harness.ts';
 
 export interface Scenario {
   name: string;
@@ -144,7 +141,8 @@ const conformance: Scenario = {
     await h.post(OWNER, h.members(image), { member: '' });
     await h.post(OWNER, h.members(image), []);
     await h.post(OWNER, h.members(image), undefined, { body: '{bad' });
-    for (const accept of [null, 'application/json', '*/*']) { // 13
+    for (const accept of [null, 'application/json', '*/*']) {
+      // 13
       await h.get(OWNER, h.members(NO_SUCH_IMAGE), { accept });
     }
     await p.compare({ as: OWNER, method: 'PATCH', path: h.members(image) }); // 14
@@ -272,7 +270,11 @@ const visibilityRoundTrips: Scenario = {
     await h.addMember(OWNER, image, 'p-member3');
     await h.setStatus(MEMBER, image, 'accepted');
     await h.setStatus(MEMBER2, image, 'rejected');
-    for (const [by, visibility] of [[OWNER, 'private'], [OWNER, 'community'], [ADMIN, 'public']] as const) {
+    for (const [by, visibility] of [
+      [OWNER, 'private'],
+      [OWNER, 'community'],
+      [ADMIN, 'public'],
+    ] as const) {
       await h.setVisibility(by, image, visibility);
       await h.get(OWNER, h.members(image));
       await h.get(ADMIN, h.members(image));
@@ -391,7 +393,10 @@ const bodyErrors: Scenario = {
     await h.post(OWNER, h.members(image), { member: 'p-extra', status: 'accepted', created_at: 'x' });
     await h.post(OWNER, h.members(image), undefined, { body: '{"member": "p-plain"}', headers: { 'Content-Type': 'text/plain' } });
     await h.put(MEMBER, h.member(image, 'p-member'), { status: 'accepted', member_id: 'p-evil', image_id: NO_SUCH_IMAGE });
-    await h.put(MEMBER, h.member(image, 'p-member'), undefined, { body: '{"status": "rejected"}', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    await h.put(MEMBER, h.member(image, 'p-member'), undefined, {
+      body: '{"status": "rejected"}',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
     await h.post(OWNER, h.members(image), undefined, { body: '{"member": "p-chunked"}', chunked: true });
     // Truthy non-strings (known difference: Glance stores numbers/booleans and fails arrays/objects with a 500).
     const nonStrings = await p.createImage(OWNER, { name: 'non-string-members' });
@@ -525,8 +530,9 @@ const schemas: Scenario = {
       // Only `stores` and `direct_url` may be missing from ours (README row "image schema without stores").
       const strip = (text: string) => {
         const schema = JSON.parse(text) as { properties?: Record<string, unknown> };
-        const properties = (schema.properties?.['images'] as { items?: { properties?: Record<string, unknown> } } | undefined)?.items?.properties
-          ?? schema.properties;
+        const properties =
+          (schema.properties?.['images'] as { items?: { properties?: Record<string, unknown> } } | undefined)?.items?.properties ??
+          schema.properties;
         if (properties !== undefined) {
           delete properties['stores'];
           delete properties['direct_url'];
@@ -549,13 +555,30 @@ const acceptNegotiation: Scenario = {
     await h.addMember(OWNER, image, 'p-member');
     await h.addMember(OWNER, image, '<b>&"\'é');
     const accepts: Array<string | null> = [
-      null, '', 'application/json', '*/*', 'text/html', 'application/*', 'text/*', 'text/plain',
-      'application/json;q=0', 'application/json, text/plain', 'text/html;q=0.5, application/json',
-      'application/json;q=0.5, text/html;q=0.4', 'text/html, application/json', 'garbage;;', 'garbage',
-      'application/xml', 'image/png, */*;q=0.1', 'Application/JSON',
+      null,
+      '',
+      'application/json',
+      '*/*',
+      'text/html',
+      'application/*',
+      'text/*',
+      'text/plain',
+      'application/json;q=0',
+      'application/json, text/plain',
+      'text/html;q=0.5, application/json',
+      'application/json;q=0.5, text/html;q=0.4',
+      'text/html, application/json',
+      'garbage;;',
+      'garbage',
+      'application/xml',
+      'image/png, */*;q=0.1',
+      'Application/JSON',
       // Media-type parameters (before q) versus accept-extensions (after q): webob treats them differently.
-      'application/json; charset=utf-8', 'text/html;level=1', 'application/json;q=0.9;foo=bar',
-      'application/json;charset=utf-8, */*;q=0.1', 'application/json;q=0.9, application/json;charset=utf-8',
+      'application/json; charset=utf-8',
+      'text/html;level=1',
+      'application/json;q=0.9;foo=bar',
+      'application/json;charset=utf-8, */*;q=0.1',
+      'application/json;q=0.9, application/json;charset=utf-8',
     ];
     for (const accept of accepts) {
       await h.get(OWNER, h.members(NO_SUCH_IMAGE), { accept }); // 404 with an id in the text

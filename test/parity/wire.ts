@@ -35,26 +35,29 @@ export function send(baseUrl: string, wire: WireRequest, timeoutMs = 60_000): Pr
   if (wire.body !== undefined && !wire.chunked) headers['Content-Length'] = String(Buffer.byteLength(wire.body));
   if (wire.chunked) headers['Transfer-Encoding'] = 'chunked';
   return new Promise((resolve, reject) => {
-    const req = request({
-      host: base.hostname,
-      port: base.port,
-      method: wire.method,
-      path: wire.path,
-      headers,
-      agent,
-      timeout: timeoutMs,
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const out: Record<string, string | undefined> = {};
-        for (const [name, value] of Object.entries(res.headers)) {
-          out[name] = Array.isArray(value) ? value.join(', ') : value;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks).toString('utf8') });
-      });
-      res.on('error', reject);
-    });
+    const req = request(
+      {
+        host: base.hostname,
+        port: base.port,
+        method: wire.method,
+        path: wire.path,
+        headers,
+        agent,
+        timeout: timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const out: Record<string, string | undefined> = {};
+          for (const [name, value] of Object.entries(res.headers)) {
+            out[name] = Array.isArray(value) ? value.join(', ') : value;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`${wire.method} ${baseUrl}${wire.path}: no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
     if (wire.body !== undefined) req.write(wire.body);

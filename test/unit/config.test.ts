@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, loadConfig } from '../../src/base/config.ts';
 import { projectRoot, validator } from '../helpers/build-app.ts';
 
 const load = (file: unknown, env: { HOST?: string; PORT?: string } = {}) =>
@@ -27,9 +27,20 @@ describe('configuration', () => {
 
   it('HTTP timeouts: defaults, overrides, and a request timeout shorter than the headers timeout is refused', () => {
     assert.deepEqual(load({}).http, { headersTimeoutMs: 20_000, requestTimeoutMs: 0, idleTimeoutMs: 120_000, keepAliveTimeoutMs: 5000 });
-    assert.deepEqual(load({ http: { headersTimeoutMs: 500, requestTimeoutMs: 600_000 } }).http, { headersTimeoutMs: 500, requestTimeoutMs: 600_000, idleTimeoutMs: 120_000, keepAliveTimeoutMs: 5000 });
-    assert.throws(() => load({ http: { requestTimeoutMs: 1000 } }), /\/http\/requestTimeoutMs: must be 0 \(no limit\) or at least http.headersTimeoutMs/);
-    assert.throws(() => load({ http: { headersTimeoutMs: 0, idleMs: 1 } }), (error: unknown) => error instanceof ConfigError && error.problems.length === 2);
+    assert.deepEqual(load({ http: { headersTimeoutMs: 500, requestTimeoutMs: 600_000 } }).http, {
+      headersTimeoutMs: 500,
+      requestTimeoutMs: 600_000,
+      idleTimeoutMs: 120_000,
+      keepAliveTimeoutMs: 5000,
+    });
+    assert.throws(
+      () => load({ http: { requestTimeoutMs: 1000 } }),
+      /\/http\/requestTimeoutMs: must be 0 \(no limit\) or at least http.headersTimeoutMs/,
+    );
+    assert.throws(
+      () => load({ http: { headersTimeoutMs: 0, idleMs: 1 } }),
+      (error: unknown) => error instanceof ConfigError && error.problems.length === 2,
+    );
   });
 
   it('SQLite read connections: 2 by default, 0 allowed, a negative number or a fraction refused', () => {
@@ -46,24 +57,39 @@ describe('configuration', () => {
   });
 
   it('lists every problem at once', () => {
-    assert.throws(() => load({ port: 'x', policy: { mode: 'strict' }, bogus: 1, memberLimits: { rules: [{ property: 'image_type' }] } }, { PORT: 'abc' }), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      const text = error.problems.join('\n');
-      assert.match(text, /PORT: not a port number/);
-      assert.match(text, /unknown property "bogus"/);
-      assert.match(text, /\/policy\/mode: must be one of/);
-      assert.match(text, /\/memberLimits\/rules\/0: must have required property 'values'/);
-      return true;
-    });
+    assert.throws(
+      () =>
+        load({ port: 'x', policy: { mode: 'strict' }, bogus: 1, memberLimits: { rules: [{ property: 'image_type' }] } }, { PORT: 'abc' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        const text = error.problems.join('\n');
+        assert.match(text, /PORT: not a port number/);
+        assert.match(text, /unknown property "bogus"/);
+        assert.match(text, /\/policy\/mode: must be one of/);
+        assert.match(text, /\/memberLimits\/rules\/0: must have required property 'values'/);
+        return true;
+      },
+    );
   });
 
   it('PostgreSQL needs a URL, and identity references must resolve', () => {
     assert.throws(() => load({ database: { client: 'pg' } }), /must have required property 'url'/);
     assert.throws(
-      () => load({ auth: { domains: [{ id: 'd', name: 'D' }], projects: [{ id: 'p', name: 'p', domain: 'nope' }], users: [], roleAssignments: [{ user: 'u', project: 'p', roles: ['member'] }] } }),
+      () =>
+        load({
+          auth: {
+            domains: [{ id: 'd', name: 'D' }],
+            projects: [{ id: 'p', name: 'p', domain: 'nope' }],
+            users: [],
+            roleAssignments: [{ user: 'u', project: 'p', roles: ['member'] }],
+          },
+        }),
       (error: unknown) => error instanceof ConfigError && error.problems.length === 2,
     );
-    assert.throws(() => load({ auth: { users: [{ id: 'u', name: 'u', domain: 'd', passwordHash: 'plain-text' }] } }), /passwordHash: must match pattern/);
+    assert.throws(
+      () => load({ auth: { users: [{ id: 'u', name: 'u', domain: 'd', passwordHash: 'plain-text' }] } }),
+      /passwordHash: must match pattern/,
+    );
   });
 
   for (const example of ['glance.json', 'provider-profile.json']) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createKeyedBatches, type RunBatch } from '../../src/services/keyed-batches.ts';
+import { createKeyedBatches, type RunBatch } from '../../src/store/keyed-batches.ts';
 
 /** A batch runner that records each batch and finishes only when told to. */
 function heldRunner() {
@@ -9,9 +9,9 @@ function heldRunner() {
   const run: RunBatch<number, string> = async (key, items) => {
     batches.push({ key, items: [...items] });
     await new Promise<void>((resolve) => releases.push(resolve));
-    return items.map((item) => (item < 0
-      ? { status: 'rejected', reason: new Error(`negative ${item}`) }
-      : { status: 'fulfilled', value: `${key}:${item}` }));
+    return items.map((item) =>
+      item < 0 ? { status: 'rejected', reason: new Error(`negative ${item}`) } : { status: 'fulfilled', value: `${key}:${item}` },
+    );
   };
   /** Lets the oldest running batch finish, then waits for the batches' promise chains to settle. */
   const releaseNext = async (): Promise<void> => {
@@ -35,7 +35,12 @@ describe('keyed batches (group commit)', () => {
     const runner = heldRunner();
     const batches = createKeyedBatches(runner.run, 10);
     const first = batches.submit('image-1', 1);
-    const waiting = [2, -3, 4].map((item) => batches.submit('image-1', item).then((value) => value, (error: Error) => error.message));
+    const waiting = [2, -3, 4].map((item) =>
+      batches.submit('image-1', item).then(
+        (value) => value,
+        (error: Error) => error.message,
+      ),
+    );
     assert.equal(runner.batches.length, 1, 'nothing else starts while the key is busy');
     await runner.releaseNext();
     assert.equal(await first, 'image-1:1');
@@ -49,8 +54,14 @@ describe('keyed batches (group commit)', () => {
     const batches = createKeyedBatches(runner.run, 3);
     const all = [0, 1, 2, 3, 4, 5, 6, 7].map((item) => batches.submit('k', item));
     for (let i = 0; i < 4; i += 1) await runner.releaseNext();
-    assert.deepEqual(runner.batches.map((batch) => batch.items), [[0], [1, 2, 3], [4, 5, 6], [7]]);
-    assert.deepEqual(await Promise.all(all), [0, 1, 2, 3, 4, 5, 6, 7].map((item) => `k:${item}`));
+    assert.deepEqual(
+      runner.batches.map((batch) => batch.items),
+      [[0], [1, 2, 3], [4, 5, 6], [7]],
+    );
+    assert.deepEqual(
+      await Promise.all(all),
+      [0, 1, 2, 3, 4, 5, 6, 7].map((item) => `k:${item}`),
+    );
   });
 
   it('runs different keys side by side', async () => {
@@ -58,7 +69,10 @@ describe('keyed batches (group commit)', () => {
     const batches = createKeyedBatches(runner.run, 10);
     const a = batches.submit('a', 1);
     const b = batches.submit('b', 1);
-    assert.deepEqual(runner.batches.map((batch) => batch.key), ['a', 'b']);
+    assert.deepEqual(
+      runner.batches.map((batch) => batch.key),
+      ['a', 'b'],
+    );
     await runner.releaseNext();
     await runner.releaseNext();
     assert.deepEqual(await Promise.all([a, b]), ['a:1', 'b:1']);
@@ -70,7 +84,9 @@ describe('keyed batches (group commit)', () => {
     const batches = createKeyedBatches<number, number>(async (_key, items) => {
       calls += 1;
       if (calls === 1) {
-        await new Promise<void>((resolve) => { release = resolve; });
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
         return items.map((value) => ({ status: 'fulfilled', value }));
       }
       if (calls === 2) throw new Error('database unavailable');

@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { membersViewJson, memberViewJson, toMembersView, toMemberView } from '../../src/http/member-views.ts';
+import { membersViewJson, memberViewJson, toMembersView, toMemberView } from '../../src/members/http/member-views.ts';
 import { pythonJson } from '../../src/http/respond.ts';
-import type { Member } from '../../src/services/types.ts';
+import type { Member } from '../../src/base/domain.ts';
 
 const member = (memberId: string, imageId = '11111111-1111-4111-8111-000000000001'): Member => ({
   imageId,
@@ -16,7 +16,17 @@ const member = (memberId: string, imageId = '11111111-1111-4111-8111-00000000000
   updatedAt: '2026-11-24T03:09:12.000Z',
 });
 
-const awkward = ['proj-b', 'é 中文 😀', '\ud800 lone surrogate', '"quoted" \\ back/slash', '\u0001\u001f\u2028\u2029', '__proto__', '0', ' ', 'a'.repeat(255)];
+const awkward = [
+  'proj-b',
+  'é 中文 😀',
+  '\ud800 lone surrogate',
+  '"quoted" \\ back/slash',
+  '\u0001\u001f\u2028\u2029',
+  '__proto__',
+  '0',
+  ' ',
+  'a'.repeat(255),
+];
 
 describe('member views: the dedicated serializer matches pythonJson', () => {
   it('one member, whatever its id or image id', () => {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { DatabaseConfig } from '../../src/config.ts';
+import type { DatabaseConfig } from '../../src/base/config.ts';
 import { createDb, createReadDb, type Db } from '../../src/store/db.ts';
 import { migrateLatest } from '../../src/store/migrate.ts';
 
@@ -32,7 +32,15 @@ describe('SQLite read connections', () => {
   it('are separate connections that refuse every write', async () => {
     assert.notEqual(reader, writer);
     await assert.rejects(
-      reader('tokens').insert({ token_hash: 'h', user_id: 'u', project_id: 'p', methods: 'password', audit_id: 'a', issued_at: 'x', expires_at: 'y' }),
+      reader('tokens').insert({
+        token_hash: 'h',
+        user_id: 'u',
+        project_id: 'p',
+        methods: 'password',
+        audit_id: 'a',
+        issued_at: 'x',
+        expires_at: 'y',
+      }),
       (error: { code?: string }) => error.code === 'SQLITE_READONLY',
     );
     assert.equal((await writer('tokens').count({ n: '*' }))[0]!['n'], 0);
@@ -40,13 +48,31 @@ describe('SQLite read connections', () => {
 
   it('see every write the writer committed before the read, while the writer holds an open transaction', async () => {
     for (let i = 0; i < 20; i += 1) {
-      await writer('tokens').insert({ token_hash: `h${i}`, user_id: 'u', project_id: 'p', methods: 'password', audit_id: `a${i}`, issued_at: 'x', expires_at: 'y' });
-      const seen = await reader('tokens').where({ token_hash: `h${i}` }).first();
+      await writer('tokens').insert({
+        token_hash: `h${i}`,
+        user_id: 'u',
+        project_id: 'p',
+        methods: 'password',
+        audit_id: `a${i}`,
+        issued_at: 'x',
+        expires_at: 'y',
+      });
+      const seen = await reader('tokens')
+        .where({ token_hash: `h${i}` })
+        .first();
       assert.equal(seen?.audit_id, `a${i}`);
     }
     // WAL: a reader is never blocked by a writer in the middle of a transaction, and sees its last commit.
     await writer.transaction(async (trx) => {
-      await trx('tokens').insert({ token_hash: 'uncommitted', user_id: 'u', project_id: 'p', methods: 'password', audit_id: 'u', issued_at: 'x', expires_at: 'y' });
+      await trx('tokens').insert({
+        token_hash: 'uncommitted',
+        user_id: 'u',
+        project_id: 'p',
+        methods: 'password',
+        audit_id: 'u',
+        issued_at: 'x',
+        expires_at: 'y',
+      });
       assert.equal(await reader('tokens').where({ token_hash: 'uncommitted' }).first(), undefined);
       assert.equal((await reader('tokens').count({ n: '*' }))[0]!['n'], 20);
     });

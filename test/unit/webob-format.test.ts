@@ -35,7 +35,7 @@ describe('webob error bodies', () => {
     assert.equal(pythonJsonString('é\n"'), '"\\u00e9\\n\\""');
   });
 
-  it('405 uses webob\'s own template', () => {
+  it("405 uses webob's own template", () => {
     const plain = renderWebobError(405, 'The method PATCH is not allowed for this resource. ', 'plain');
     assert.equal(plain.body, '405 Method Not Allowed\n\nThe method PATCH is not allowed for this resource. \n\n ');
   });

@@ -27,7 +27,10 @@ export async function issueToken(authUrl: string, account: Account): Promise<str
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({
       auth: {
-        identity: { methods: ['password'], password: { user: { name: account.username, domain: { name: 'Default' }, password: account.password } } },
+        identity: {
+          methods: ['password'],
+          password: { user: { name: account.username, domain: { name: 'Default' }, password: account.password } },
+        },
         scope: { project: { name: account.projectName, domain: { name: 'Default' } } },
       },
     }),

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import type { PolicyMode } from '../../../src/config.ts';
+import type { PolicyMode } from '../../../src/base/config.ts';
 import { imageApi, type ImageApi } from './api.ts';
 import { GLANCE, OPENSTACK, unreadableParts, describeResult, passwordEnv, runCli, type CliResult } from './cli.ts';
 import { useDeployment } from './deployment-hooks.ts';
@@ -16,7 +16,11 @@ import type { Account, IdentitySetup } from './identity.ts';
 const MEMBER_LIMIT = 2;
 
 /** What the owner sees when it tries to accept its own image (`image set --accept` / `member-update`). */
-function ownerAcceptTexts(mode: PolicyMode, imageId: string, ownerProject: string): { osc: { prefix: string; message: string }; glance: string } {
+function ownerAcceptTexts(
+  mode: PolicyMode,
+  imageId: string,
+  ownerProject: string,
+): { osc: { prefix: string; message: string }; glance: string } {
   return mode === 'legacy'
     ? {
         // Legacy: the owner check comes before the row lookup (glance-members.md 3.5 step 4).
@@ -26,7 +30,10 @@ function ownerAcceptTexts(mode: PolicyMode, imageId: string, ownerProject: strin
     : {
         // New defaults: OSC PUTs the caller's own project, which is no member row (step 5 before
         // the modify_member policy); glance names the real member and meets the policy (step 6).
-        osc: { prefix: 'ResourceNotFound: 404: Client Error for url: ', message: `${ownerProject} not found in the member list of the image ${imageId}.` },
+        osc: {
+          prefix: 'ResourceNotFound: 404: Client Error for url: ',
+          message: `${ownerProject} not found in the member list of the image ${imageId}.`,
+        },
         glance: 'HTTP 403 Forbidden: You are not authorized to complete modify_member action.',
       };
 }
@@ -41,7 +48,11 @@ export interface ClientErrorsOptions {
 }
 
 /** Registers the error-message suite for one policy mode (its own glance-share, member limit 2). */
-export function describeClientErrors(setup: IdentitySetup, policyMode: PolicyMode, { policySpecificOnly = false }: ClientErrorsOptions = {}): void {
+export function describeClientErrors(
+  setup: IdentitySetup,
+  policyMode: PolicyMode,
+  { policySpecificOnly = false }: ClientErrorsOptions = {},
+): void {
   /** A case whose text is the same in both modes: registered only when all cases run. */
   const common = (name: string, fn: () => Promise<void>): void => {
     if (!policySpecificOnly) it(name, fn);
@@ -82,7 +93,12 @@ export function describeClientErrors(setup: IdentitySetup, policyMode: PolicyMod
         osc(owner(), 'image', 'add', 'project', privateId, member().projectId),
         glance(owner(), 'member-create', privateId, member().projectId),
       ]);
-      assertError(viaOsc, `HttpException: 403: Client Error for url: ${ctx.deployment.imageUrl}/v2/images/${privateId}/members, `, text, '403 Forbidden');
+      assertError(
+        viaOsc,
+        `HttpException: 403: Client Error for url: ${ctx.deployment.imageUrl}/v2/images/${privateId}/members, `,
+        text,
+        '403 Forbidden',
+      );
       assertError(viaGlance, `HTTP 403 Forbidden: ${text}`);
     });
 
@@ -93,7 +109,12 @@ export function describeClientErrors(setup: IdentitySetup, policyMode: PolicyMod
         glance(owner(), 'member-create', sharedId, member().projectId),
       ]);
       // The SDK joins its two halves in either order (`MSG: 409 Conflict` or `409 Conflict: MSG`).
-      assertError(viaOsc, `ConflictException: 409: Client Error for url: ${ctx.deployment.imageUrl}/v2/images/${sharedId}/members, `, text, '409 Conflict');
+      assertError(
+        viaOsc,
+        `ConflictException: 409: Client Error for url: ${ctx.deployment.imageUrl}/v2/images/${sharedId}/members, `,
+        text,
+        '409 Conflict',
+      );
       assertError(viaGlance, `HTTP 409 Conflict: ${text}`);
     });
 
@@ -103,7 +124,11 @@ export function describeClientErrors(setup: IdentitySetup, policyMode: PolicyMod
         osc(owner(), 'image', 'set', '--accept', sharedId),
         glance(owner(), 'member-update', sharedId, member().projectId, 'accepted'),
       ]);
-      assertError(viaOsc, `${expected.osc.prefix}${ctx.deployment.imageUrl}/v2/images/${sharedId}/members/${owner().projectId}, `, expected.osc.message);
+      assertError(
+        viaOsc,
+        `${expected.osc.prefix}${ctx.deployment.imageUrl}/v2/images/${sharedId}/members/${owner().projectId}, `,
+        expected.osc.message,
+      );
       assertError(viaGlance, expected.glance);
       const memberApi = await imageApi(ctx.deployment, member());
       const pending = await memberApi.listImageIds({ visibility: 'shared', member_status: 'pending' });
@@ -118,7 +143,12 @@ export function describeClientErrors(setup: IdentitySetup, policyMode: PolicyMod
         osc(owner(), 'image', 'add', 'project', sharedId, extra),
         glance(owner(), 'member-create', sharedId, extra),
       ]);
-      assertError(viaOsc, `HttpException: 413: Client Error for url: ${ctx.deployment.imageUrl}/v2/images/${sharedId}/members, `, text, '413 Request Entity Too Large');
+      assertError(
+        viaOsc,
+        `HttpException: 413: Client Error for url: ${ctx.deployment.imageUrl}/v2/images/${sharedId}/members, `,
+        text,
+        '413 Request Entity Too Large',
+      );
       assertError(viaGlance, `HTTP 413 Request Entity Too Large: ${text}`);
     });
 

@@ -51,7 +51,10 @@ async function startOnce(config: Record<string, unknown>, workDir: string, port:
   const url = `http://127.0.0.1:${port}`;
   const configPath = join(workDir, 'glance-share.json');
   const logFile = join(workDir, `glance-share-${attempt}.log`);
-  writeFileSync(configPath, JSON.stringify({ dataDir: join(workDir, 'data'), logLevel: 'info', ...config, host: '127.0.0.1', port, publicUrl: url }, null, 2));
+  writeFileSync(
+    configPath,
+    JSON.stringify({ dataDir: join(workDir, 'data'), logLevel: 'info', ...config, host: '127.0.0.1', port, publicUrl: url }, null, 2),
+  );
   const log = openSync(logFile, 'a');
   let child: ChildProcess;
   try {

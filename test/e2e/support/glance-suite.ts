@@ -63,7 +63,10 @@ export function describeGlanceClient(setup: IdentitySetup): void {
         table(member(), 'image-list', '--visibility', 'shared', '--member-status', 'pending'),
         table(member(), 'image-list'),
       ]);
-      assert.deepEqual(pending.filter((r) => r['ID'] === imageId), [{ ID: imageId, Name: name }]);
+      assert.deepEqual(
+        pending.filter((r) => r['ID'] === imageId),
+        [{ ID: imageId, Name: name }],
+      );
       assert.ok(listed(sharedPending).includes(imageId));
       assert.ok(!listed(accepted).includes(imageId), 'a pending image is not in the default listing');
     });
@@ -88,7 +91,7 @@ export function describeGlanceClient(setup: IdentitySetup): void {
       assert.ok(listed(rejected).includes(imageId));
     });
 
-    it('member-delete by the owner: no rows left, the image gone from the member\'s --member-status all', async () => {
+    it("member-delete by the owner: no rows left, the image gone from the member's --member-status all", async () => {
       const deleted = await glance(owner(), 'member-delete', imageId, member().projectId);
       assert.equal(deleted.code, 0, describeResult(deleted));
       assert.equal((deleted.stdout + deleted.stderr).trim(), '', describeResult(deleted));

@@ -5,8 +5,8 @@
  * against a real Keystone.
  */
 import { randomBytes } from 'node:crypto';
-import type { PolicyMode } from '../../../src/config.ts';
-import { hashPassword } from '../../../src/services/password-hash.ts';
+import type { PolicyMode } from '../../../src/base/config.ts';
+import { hashPassword } from '../../../src/identity/services/password-hash.ts';
 import { startGlanceShare } from './glance-share.ts';
 
 /** A user the clients log in as: by user name and project name in domain Default. */

@@ -37,7 +37,8 @@ export function describeOpenstackClient(setup: IdentitySetup): void {
       const result = await osc(account, ...args);
       assert.equal(result.code, 1, describeResult(result));
       assert.equal(result.stdout, '', describeResult(result));
-      if (typeof pattern === 'string') assert.ok(result.stderr.includes(pattern), `expected ${JSON.stringify(pattern)} in:\n${describeResult(result)}`);
+      if (typeof pattern === 'string')
+        assert.ok(result.stderr.includes(pattern), `expected ${JSON.stringify(pattern)} in:\n${describeResult(result)}`);
       else assert.match(result.stderr, pattern, describeResult(result));
       assert.deepEqual(unreadableParts(result.stderr), [], describeResult(result));
       return result;
@@ -48,7 +49,8 @@ export function describeOpenstackClient(setup: IdentitySetup): void {
     const memberRows = (rows: Array<Record<string, string>>) =>
       rows.map((row) => ({ image: row['Image ID'], member: row['Member ID'], status: row['Status'] }));
     /** OSC 6.0's `image set --accept|--reject|--pending --project P` PATCHes the owner after the member PUT; Glance refuses it (clients.md 3.2). */
-    const ownerPatchRefused = (): RegExp => new RegExp(`^HttpException: 403: Client Error for url: \\S+/v2/images/${imageId}, Forbidden$`, 'm');
+    const ownerPatchRefused = (): RegExp =>
+      new RegExp(`^HttpException: 403: Client Error for url: \\S+/v2/images/${imageId}, Forbidden$`, 'm');
 
     it('image create --file: a shared image; image show by name: active, checksum = md5 of the file', async () => {
       const file = join(ctx.dir('files'), 'disk.raw');
@@ -88,7 +90,10 @@ export function describeOpenstackClient(setup: IdentitySetup): void {
         fails(member(), `No Image found for ${name}`, 'image', 'show', name),
         ok(member(), 'image', 'show', imageId, '-f', 'value', '-c', 'name'),
       ]);
-      assert.deepEqual(pending.filter((row) => row.ID === imageId), [{ ID: imageId, Name: name, Status: 'active' }]);
+      assert.deepEqual(
+        pending.filter((row) => row.ID === imageId),
+        [{ ID: imageId, Name: name, Status: 'active' }],
+      );
       assert.equal(byId.trim(), name);
     });
 
@@ -101,7 +106,10 @@ export function describeOpenstackClient(setup: IdentitySetup): void {
       ]);
       // A member sees only its own row.
       assert.deepEqual(memberRows(rows), [{ image: imageId, member: member().projectId, status: 'accepted' }]);
-      assert.deepEqual(shared.filter((row) => row.ID === imageId), [{ ID: imageId, Name: name, Status: 'active' }]);
+      assert.deepEqual(
+        shared.filter((row) => row.ID === imageId),
+        [{ ID: imageId, Name: name, Status: 'active' }],
+      );
     });
 
     it('image set --reject --project: rejected, then the owner PATCH is refused as Glance does (exit 1, 403 Forbidden)', async () => {

@@ -11,8 +11,16 @@ import { PYTHON, cleanEnv, describeResult, runCli } from './cli.ts';
 import { useDeployment } from './deployment-hooks.ts';
 import type { Account, IdentitySetup } from './identity.ts';
 
-interface MemberView { member_id: string; image_id: string; status: string; created_at: string; updated_at: string }
-interface ErrorView { error: { type: string; status: number | null; message: string; details: string | null; request_id: string | null } }
+interface MemberView {
+  member_id: string;
+  image_id: string;
+  status: string;
+  created_at: string;
+  updated_at: string;
+}
+interface ErrorView {
+  error: { type: string; status: number | null; message: string; details: string | null; request_id: string | null };
+}
 type Results = Record<string, unknown>;
 
 const SCRIPT = join(import.meta.dirname, 'sdk_workflow.py');
@@ -96,7 +104,7 @@ export function describeSdk(setup: IdentitySetup): void {
       assert.ok(!value<string[]>('pending_after_reject').includes(imageId));
     });
 
-    it('a duplicate add_member raises ConflictException with Glance\'s 409 text', () => {
+    it("a duplicate add_member raises ConflictException with Glance's 409 text", () => {
       const error = failure('duplicate');
       assert.equal(error.type, 'ConflictException');
       assert.equal(error.status, 409);
@@ -110,7 +118,7 @@ export function describeSdk(setup: IdentitySetup): void {
       assert.ok(error.message.includes('You are not authorized to complete modify_member action.'), error.message);
     });
 
-    it("a stranger gets ResourceNotFound for the image and for its members", () => {
+    it('a stranger gets ResourceNotFound for the image and for its members', () => {
       const image = failure('stranger_get_image');
       assert.equal(image.type, 'ResourceNotFound');
       assert.ok(image.message.includes(`No image found with ID ${imageId}`), image.message);
@@ -120,11 +128,19 @@ export function describeSdk(setup: IdentitySetup): void {
     });
 
     it(`the member limit: a third member raises 413 … Maximum: ${MEMBER_LIMIT}`, () => {
-      assert.deepEqual(strip(value<MemberView>('add_second')), member('pending', () => ctx.deployment.stranger.projectId));
+      assert.deepEqual(
+        strip(value<MemberView>('add_second')),
+        member('pending', () => ctx.deployment.stranger.projectId),
+      );
       const error = failure('over_limit');
       assert.equal(error.type, 'HttpException');
       assert.equal(error.status, 413);
-      assert.ok(error.message.includes(`Image member limit exceeded for image ${imageId}: The limit has been exceeded on the number of allowed image members for this image. Attempted: ${MEMBER_LIMIT + 1}, Maximum: ${MEMBER_LIMIT}:`), error.message);
+      assert.ok(
+        error.message.includes(
+          `Image member limit exceeded for image ${imageId}: The limit has been exceeded on the number of allowed image members for this image. Attempted: ${MEMBER_LIMIT + 1}, Maximum: ${MEMBER_LIMIT}:`,
+        ),
+        error.message,
+      );
     });
 
     it('add_member on a private image raises 403 Not allowed to create members', () => {
@@ -141,7 +157,10 @@ export function describeSdk(setup: IdentitySetup): void {
       assert.equal(value<null>('remove_again_ignored'), null);
       const error = failure('remove_again_strict');
       assert.equal(error.type, 'ResourceNotFound');
-      assert.ok(error.message.includes(`${ctx.deployment.member.projectId} not found in the member list of the image ${imageId}.`), error.message);
+      assert.ok(
+        error.message.includes(`${ctx.deployment.member.projectId} not found in the member list of the image ${imageId}.`),
+        error.message,
+      );
       assert.ok(!value<string[]>('all_after_remove').includes(imageId));
     });
 

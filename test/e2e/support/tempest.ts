@@ -68,27 +68,37 @@ export async function runTempest({ identityUrl, accounts, timeoutMs = 300_000 }:
     mkdirSync(home);
     mkdirSync(lock);
     const accountsFile = join(dir, 'accounts.yaml');
-    writeFileSync(accountsFile, accounts.map((a) => [
-      `- username: ${yamlString(a.username)}`,
-      `  project_name: ${yamlString(a.projectName)}`,
-      `  password: ${yamlString(a.password)}`,
-    ].join('\n')).join('\n') + '\n');
-    writeFileSync(join(dir, 'tempest.conf'), [
-      '[auth]',
-      'use_dynamic_credentials = false',
-      `test_accounts_file = ${accountsFile}`,
-      '[identity]',
-      `uri_v3 = ${identityUrl}`,
-      '[oslo_concurrency]',
-      `lock_path = ${lock}`,
-      '[image]',
-      'container_formats = bare',
-      'disk_formats = raw',
-      '[image-feature-enabled]',
-      'api_v2 = true',
-      'api_v1 = false',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      accountsFile,
+      accounts
+        .map((a) =>
+          [
+            `- username: ${yamlString(a.username)}`,
+            `  project_name: ${yamlString(a.projectName)}`,
+            `  password: ${yamlString(a.password)}`,
+          ].join('\n'),
+        )
+        .join('\n') + '\n',
+    );
+    writeFileSync(
+      join(dir, 'tempest.conf'),
+      [
+        '[auth]',
+        'use_dynamic_credentials = false',
+        `test_accounts_file = ${accountsFile}`,
+        '[identity]',
+        `uri_v3 = ${identityUrl}`,
+        '[oslo_concurrency]',
+        `lock_path = ${lock}`,
+        '[image]',
+        'container_formats = bare',
+        'disk_formats = raw',
+        '[image-feature-enabled]',
+        'api_v2 = true',
+        'api_v1 = false',
+        '',
+      ].join('\n'),
+    );
 
     const result = await runCli(PYTHON, ['-m', 'pytest', '-p', 'no:cacheprovider', '-q', '-rA', ...TEMPEST_PATHS], {
       env: { ...cleanEnv(home), TEMPEST_CONFIG_DIR: dir, TEMPEST_CONFIG: 'tempest.conf' },
@@ -118,7 +128,10 @@ function yamlString(value: string): string {
 
 /** pytest -q ends with `N passed[, M failed…] in Xs`, possibly framed by `=` signs. */
 function summaryLine(stdout: string): string {
-  const lines = stdout.trim().split('\n').map((line) => line.replace(/^=+\s*|\s*=+$/g, '').trim());
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((line) => line.replace(/^=+\s*|\s*=+$/g, '').trim());
   return [...lines].reverse().find((line) => /\bin \d+(\.\d+)?s\b/.test(line)) ?? '(no pytest summary line)';
 }
 

@@ -1,0 +1,159 @@
+/**
+ * The two Keystone v3 calls that token validation needs, over Node's global fetch:
+ * `POST /auth/tokens` for the service token and `GET /auth/tokens` for a user token. Every way of
+ * not getting a usable answer (refused connection, timeout, 5xx, an unreadable body, Keystone
+ * refusing the service's own credentials) becomes a ServiceUnavailableError, so a Keystone outage
+ * is a 503 and never a hang or a pass. Tokens and the password never appear in messages or logs.
+ */
+import type { KeystoneConfig } from '../../base/config.ts';
+import { ServiceUnavailableError } from '../../base/errors.ts';
+
+/** The part of Keystone's token document this service reads; everything else is ignored. */
+export interface KeystoneToken {
+  expires_at?: unknown;
+  user?: { id?: unknown } | null;
+  project?: { id?: unknown } | null;
+  roles?: unknown;
+}
+
+export interface ServiceToken {
+  value: string;
+  expiresAtMs: number;
+}
+
+export type ValidationAnswer =
+  | { kind: 'valid'; token: KeystoneToken }
+  /** 404: Keystone does not know the subject token (garbage, expired or revoked). */
+  | { kind: 'not-found' }
+  /** 401: Keystone refused the service token used to ask. */
+  | { kind: 'service-token-refused' };
+
+export interface KeystoneClient {
+  issueServiceToken(): Promise<ServiceToken>;
+  validate(serviceToken: string, subjectToken: string): Promise<ValidationAnswer>;
+}
+
+export interface KeystoneClientDeps {
+  config: Pick<KeystoneConfig, 'url' | 'username' | 'password' | 'userDomainName' | 'projectName' | 'projectDomainName' | 'timeoutMs'>;
+  fetch: typeof fetch;
+  /** Aborted when the authenticator is closed: every request in flight then fails at once. */
+  closed: AbortSignal;
+  logger: { error(details: object, message: string): void };
+}
+
+/** The 503 every Keystone failure becomes; `reason` says what went wrong, without URLs or tokens. */
+export function keystoneUnavailable(reason: string, cause?: unknown): ServiceUnavailableError {
+  return new ServiceUnavailableError(`The identity service is unavailable: ${reason}`, { cause });
+}
+const unavailable = keystoneUnavailable;
+
+export function createKeystoneClient(deps: KeystoneClientDeps): KeystoneClient {
+  const { config, logger } = deps;
+  // nocatalog: the catalog is the bulk of a token document, and validation never needs it.
+  const tokensUrl = `${config.url}/auth/tokens?nocatalog`;
+
+  /**
+   * One request, bounded by timeoutMs in all (body included); the response body is always consumed.
+   * A connection that drops before any answer is tried once more: Keystone's WSGI servers close idle
+   * keep-alive connections, and a request racing that close fails with "other side closed".
+   */
+  async function call(init: RequestInit): Promise<{ status: number; headers: Headers; body: unknown }> {
+    const signal = AbortSignal.any([deps.closed, AbortSignal.timeout(config.timeoutMs)]);
+    try {
+      let response: Response;
+      try {
+        response = await deps.fetch(tokensUrl, { ...init, signal, redirect: 'error' });
+      } catch (error) {
+        if (signal.aborted || !isDroppedConnection(error)) throw error;
+        response = await deps.fetch(tokensUrl, { ...init, signal, redirect: 'error' });
+      }
+      if (!response.ok) {
+        await response.body?.cancel().catch(() => undefined);
+        return { status: response.status, headers: response.headers, body: undefined };
+      }
+      let body: unknown;
+      try {
+        body = await response.json();
+      } catch (error) {
+        if (signal.aborted) throw error;
+        throw unavailable(`its answer (${response.status}) could not be read.`, error);
+      }
+      return { status: response.status, headers: response.headers, body };
+    } catch (error) {
+      if (error instanceof ServiceUnavailableError) throw error;
+      if (deps.closed.aborted) throw unavailable('this service is shutting down.', error);
+      if (signal.aborted) throw unavailable(`it did not answer within ${config.timeoutMs} ms.`, error);
+      throw unavailable(`it could not be reached (${networkReason(error)}).`, error);
+    }
+  }
+
+  return {
+    async issueServiceToken() {
+      const { status, headers, body } = await call({
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({
+          auth: {
+            identity: {
+              methods: ['password'],
+              password: { user: { name: config.username, domain: { name: config.userDomainName }, password: config.password } },
+            },
+            scope: { project: { name: config.projectName, domain: { name: config.projectDomainName } } },
+          },
+        }),
+      });
+      if (status === 401) {
+        // A configuration problem, not the caller's: say so loudly in the log, but only 503 to clients.
+        logger.error({ keystone: config.url, username: config.username }, 'Keystone refused the service credentials (auth.keystone)');
+        throw unavailable('it refused the credentials of this service.');
+      }
+      if (status >= 300) throw unavailable(`it answered ${status} to the service authentication.`);
+      const value = headers.get('x-subject-token');
+      const expiresAtMs = parseTime(tokenOf(body)?.expires_at);
+      if (value === null || value === '' || expiresAtMs === undefined)
+        throw unavailable('its answer to the service authentication lacked a token.');
+      return { value, expiresAtMs };
+    },
+
+    async validate(serviceToken, subjectToken) {
+      const { status, body } = await call({
+        method: 'GET',
+        headers: { 'X-Auth-Token': serviceToken, 'X-Subject-Token': subjectToken, Accept: 'application/json' },
+      });
+      if (status === 404) return { kind: 'not-found' };
+      if (status === 401) return { kind: 'service-token-refused' };
+      // Anything else (403: the service user may not validate tokens; 5xx; 3xx) is Keystone's
+      // problem rather than the caller's, as keystonemiddleware's ServiceError has it.
+      if (status !== 200) throw unavailable(`it answered ${status} to a token validation.`);
+      const token = tokenOf(body);
+      if (token === undefined) throw unavailable('its answer to a token validation could not be read.');
+      return { kind: 'valid', token };
+    },
+  };
+}
+
+function tokenOf(body: unknown): KeystoneToken | undefined {
+  const token = (body as { token?: unknown } | null | undefined)?.token;
+  return typeof token === 'object' && token !== null ? (token as KeystoneToken) : undefined;
+}
+
+/** Keystone's `2026-11-23T03:44:50.000000Z` (microseconds) → epoch ms; undefined when unusable. */
+export function parseTime(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** A pooled connection closed under the request (not a refusal: that one is final). */
+function isDroppedConnection(error: unknown): boolean {
+  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
+}
+
+/** fetch reports "fetch failed" with the socket error as its cause; the code is the useful part. */
+function networkReason(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.message === 'string') return cause.message;
+  return error instanceof Error ? error.message : 'unknown error';
+}
