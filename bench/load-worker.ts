@@ -101,7 +101,6 @@ async function run(spec: LoadSpec, onWarmedUp: () => void): Promise<LoadResult> 
     }, spec.warmupSeconds * 1000);
   }
   let errors = 0;
-  let timeouts = 0;
   instance.on('reqError', () => {
     if (measuring) errors += 1;
   });
@@ -120,7 +119,7 @@ async function run(spec: LoadSpec, onWarmedUp: () => void): Promise<LoadResult> 
   });
   const result = await instance;
   const seconds = (startedAt + result.duration * 1000 - measuredFrom) / 1000;
-  timeouts = result.timeouts;
+  const timeouts = result.timeouts;
   const sorted = latencies.slice(0, ok).sort();
   return {
     rps: ok / seconds,

@@ -1,6 +1,6 @@
 /**
  * The processes the benchmark measures, each started here and stopped by its own id: glance-share
- * (src/server.ts, exactly as `npm start` runs it), the bare express ceiling (bare-server.ts), the
+ * (src/server.ts under tsx: the code `npm start` runs compiled), the bare express ceiling (bare-server.ts), the
  * real Glance 25.1 (scripts/peers/start-glance.sh) and, for keystone mode, a real Keystone
  * (test/helpers/keystone-peer.ts). Servers log to files, never to a pipe this process would have
  * to drain: the load generator and this orchestrator share the machine's two cores with them.
@@ -74,7 +74,7 @@ async function startNode(
     await waitForHttp(readyUrl, 60_000, child);
   } catch (error) {
     await stopChild(child);
-    throw new Error(`${name} did not start (log: ${logFile}): ${(error as Error).message}`);
+    throw new Error(`${name} did not start (log: ${logFile}): ${(error as Error).message}`, { cause: error });
   }
   return { name, url, pid: child.pid!, stop: () => stopChild(child) };
 }

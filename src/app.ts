@@ -1,34 +1,39 @@
 /**
- * The app factory: wires stores → services → routers from plain dependencies, registers the
- * single error handler last, and never listens (server.ts does).
+ * The wiring, once: stores from the databases, then services from the stores, then the HTTP app
+ * from the services, with the single error handler registered last. Plain dependency arguments,
+ * no module singletons; nothing here listens or reads the environment (server.ts does), and the
+ * databases are opened and closed by the caller (compose.ts, or a test).
  */
 import { join } from 'node:path';
 import express, { Router, type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Clock } from './base/clock.ts';
 import type { Config } from './base/config.ts';
-import type { Db } from './store/db.ts';
 import type { Validator } from './base/validation.ts';
 import { accessLog } from './http/access-log.ts';
-import { createAuthenticateMiddleware } from './identity/http/authenticate.ts';
 import { createErrorHandler, notFoundHandler } from './http/error-handler.ts';
+import { createErrorRenderer, type ErrorRenderer } from './http/error-render.ts';
 import { createHealthRouter } from './http/health.ts';
-import { createIdentityRouter, keystoneErrorStyle } from './identity/http/identity-router.ts';
-import { createIdentityService } from './identity/services/identity-service.ts';
-import { createKeystoneAuthenticator } from './identity/services/keystone-authenticator.ts';
-import { createTokenStore } from './identity/store/token-store.ts';
 import { requestIdMiddleware } from './http/request-id.ts';
 import { refuseLongUrl, refuseNulInUrl } from './http/request-guards.ts';
 import { createSchemasRouter } from './http/schemas-router.ts';
 import { createV2RootRouter } from './http/v2-root.ts';
 import { createVersionsRouter } from './http/versions.ts';
-import { createMembersRouter } from './members/http/members-router.ts';
-import { createMemberService } from './members/services/member-service.ts';
-import { createImageStore } from './images/store/image-store.ts';
+import { createAuthenticateMiddleware } from './identity/http/authenticate.ts';
+import { createIdentityRouter } from './identity/http/identity-router.ts';
+import { createIdentityService, type IdentityService } from './identity/services/identity-service.ts';
+import { createKeystoneAuthenticator, type KeystoneAuthenticator } from './identity/services/keystone-authenticator.ts';
+import type { TokenAuthenticator } from './identity/services/token-authenticator.ts';
+import { createTokenStore } from './identity/store/token-store.ts';
 import { createImagesRouter } from './images/http/images-router.ts';
-import { createImageService } from './images/services/image-service.ts';
+import { createImageService, type ImageService } from './images/services/image-service.ts';
+import { createUploadRecovery, type UploadRecovery } from './images/services/upload-recovery.ts';
 import { createImageFileStore } from './images/store/image-files.ts';
+import { createImageStore } from './images/store/image-store.ts';
+import { createMembersRouter } from './members/http/members-router.ts';
+import { createMemberService, type MemberService } from './members/services/member-service.ts';
 import { createMemberStore } from './members/store/member-store.ts';
+import type { Db } from './store/db.ts';
 import { isDatabaseUnavailable } from './store/sql-errors.ts';
 
 export interface AppDeps {
@@ -45,76 +50,101 @@ export interface AppDeps {
 
 const defaultSchemaDir = join(import.meta.dirname, '..', 'schemas');
 
-export function createApp(deps: AppDeps): Express {
+/** The service: its HTTP app and the lifecycle of the work it does beside requests. */
+export interface GlanceShare {
+  app: Express;
+  /** Shapes error answers; the HTTP server uses it for what Node refuses before the app. */
+  errorRenderer: ErrorRenderer;
+  /** Starts background work (upload recovery); resolves after its first pass. */
+  start(): Promise<void>;
+  /** Stops background work and outbound clients; the databases stay open for their opener to close. */
+  stop(): Promise<void>;
+}
+
+interface Services {
+  images: ImageService;
+  members: MemberService;
+  /** The built-in identity: serves /identity in builtin mode, and validates /v2 tokens there. */
+  identity: IdentityService;
+  /** Validates /v2 tokens: the built-in identity, or a real Keystone in keystone mode. */
+  tokens: TokenAuthenticator & Partial<Pick<KeystoneAuthenticator, 'close'>>;
+  uploadRecovery: UploadRecovery;
+}
+
+/** Stores, then the services over them. The image store is shared by images and upload recovery. */
+function createServices({ config, db, readDb, clock, logger }: AppDeps): Services {
+  const images = createImageStore(db, readDb ?? db);
+  const files = createImageFileStore(config.images.storeDir);
+  const identity = createIdentityService({ config: config.auth, tokens: createTokenStore(db), clock, logger });
+  const keystone = config.auth.mode === 'keystone' ? config.auth.keystone : undefined;
+  const { savingTimeoutSeconds } = config.images;
+  return {
+    images: createImageService({
+      ...{ store: images, files, clock, policyMode: config.policy.mode },
+      ...{ maxUploadBytes: config.images.maxUploadBytes, savingTimeoutSeconds },
+    }),
+    members: createMemberService({
+      members: createMemberStore(db, { reads: readDb ?? db }),
+      ...{ clock, policyMode: config.policy.mode, limits: config.memberLimits },
+    }),
+    identity,
+    tokens: keystone === undefined ? identity : createKeystoneAuthenticator({ config: keystone, clock, logger }),
+    uploadRecovery: createUploadRecovery({ store: images, files, clock, savingTimeoutSeconds, logger }),
+  };
+}
+
+/** `/v2`: authentication first, then Glance's routes; strict, as Glance answers a trailing slash with 404. */
+function createV2Router({ config, validator, schemaDir = defaultSchemaDir }: AppDeps, services: Services): Router {
+  const v2 = Router({ strict: true });
+  const keystoneUrl = config.auth.mode === 'keystone' ? config.auth.keystone.url : undefined;
+  v2.use(createAuthenticateMiddleware({ mode: config.auth.mode, tokens: services.tokens, ...(keystoneUrl ? { keystoneUrl } : {}) }));
+  v2.use(createV2RootRouter({ publicUrl: config.publicUrl }));
+  v2.use('/schemas', createSchemasRouter({ glanceSchemaDir: join(schemaDir, 'glance') }));
+  v2.use(createImagesRouter({ service: services.images, validator, publicUrl: config.publicUrl }));
+  v2.use(createMembersRouter({ members: services.members, validator }));
+  return v2;
+}
+
+function createHttpApp(deps: AppDeps, services: Services, errorRenderer: ErrorRenderer): Express {
   const { config, db, logger } = deps;
-  const readDb = deps.readDb ?? db;
-  const schemaDir = deps.schemaDir ?? defaultSchemaDir;
-
-  // Stores and services. The image store is shared by the image and member services.
-  const imageStore = createImageStore(db, readDb);
-  const members = createMemberService({
-    members: createMemberStore(db, readDb),
-    clock: deps.clock,
-    policyMode: config.policy.mode,
-    limits: config.memberLimits,
-  });
-  // The built-in identity is built in every mode: /v2 authenticates through it unless headers are trusted.
-  const identity = createIdentityService({ config: config.auth, tokens: createTokenStore(db), clock: deps.clock, logger });
-
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  if (config.auth.mode === 'builtin') app.use('/identity', keystoneErrorStyle);
   app.use(requestIdMiddleware(logger));
   app.use(accessLog);
   app.use(refuseLongUrl);
   app.use(refuseNulInUrl);
-  app.use(
-    createHealthRouter({
-      isDatabaseUp: () =>
-        db.raw('select 1').then(
-          () => true,
-          () => false,
-        ),
-    }),
-  );
+  const isDatabaseUp = (): Promise<boolean> =>
+    db.raw('select 1').then(
+      () => true,
+      () => false,
+    );
+  app.use(createHealthRouter({ isDatabaseUp }));
   if (config.auth.mode === 'builtin') {
+    const { identity } = services;
     app.use(
       '/identity',
       createIdentityRouter({ identity, validator: deps.validator, publicUrl: config.publicUrl, region: config.auth.region }),
     );
   }
   app.use(createVersionsRouter({ publicUrl: config.publicUrl, ownPrefixes: ['healthcheck', 'identity'] }));
-
-  // Strict routing: Glance answers a trailing slash with 404.
-  const v2 = Router({ strict: true });
-  // keystone mode: tokens are validated by the configured Keystone instead of the built-in identity.
-  const keystone = config.auth.mode === 'keystone' ? config.auth.keystone : undefined;
-  const tokens = keystone === undefined ? identity : createKeystoneAuthenticator({ config: keystone, clock: deps.clock, logger });
-  v2.use(
-    createAuthenticateMiddleware({ mode: config.auth.mode, tokens, ...(keystone === undefined ? {} : { keystoneUrl: keystone.url }) }),
-  );
-  v2.use(createV2RootRouter({ publicUrl: config.publicUrl }));
-  v2.use('/schemas', createSchemasRouter({ glanceSchemaDir: join(schemaDir, 'glance') }));
-  v2.use(
-    createImagesRouter({
-      service: createImageService({
-        store: imageStore,
-        files: createImageFileStore(config.images.storeDir),
-        clock: deps.clock,
-        policyMode: config.policy.mode,
-        maxUploadBytes: config.images.maxUploadBytes,
-        savingTimeoutSeconds: config.images.savingTimeoutSeconds,
-      }),
-      validator: deps.validator,
-      glanceSchemaDir: join(schemaDir, 'glance'),
-      publicUrl: config.publicUrl,
-    }),
-  );
-  v2.use(createMembersRouter({ members, validator: deps.validator }));
-  app.use('/v2', v2);
-
+  app.use('/v2', createV2Router(deps, services));
   app.use(notFoundHandler);
-  app.use(createErrorHandler(logger, { isDatabaseUnavailable }));
+  app.use(createErrorHandler(logger, { renderer: errorRenderer, isDatabaseUnavailable }));
   return app;
+}
+
+export function createApp(deps: AppDeps): GlanceShare {
+  const services = createServices(deps);
+  // Errors under /identity are Keystone documents, but only where the built-in identity serves it.
+  const errorRenderer = createErrorRenderer({ keystonePrefix: deps.config.auth.mode === 'builtin' ? '/identity' : undefined });
+  return {
+    app: createHttpApp(deps, services, errorRenderer),
+    errorRenderer,
+    start: () => services.uploadRecovery.start(),
+    async stop() {
+      services.uploadRecovery.stop();
+      services.tokens.close?.();
+    },
+  };
 }

@@ -93,7 +93,7 @@ export interface Config {
   database: DatabaseConfig;
   migrateOnStart: boolean;
   policy: { mode: PolicyMode };
-  /** savingTimeoutSeconds: see recoverInterruptedUploads (services/image-data.ts). */
+  /** savingTimeoutSeconds: see recoverInterruptedUploads (images/services/upload-recovery.ts). */
   images: { maxUploadBytes: number; storeDir: string; savingTimeoutSeconds: number };
   memberLimits: MemberLimitsConfig;
   auth: AuthConfig;
@@ -117,7 +117,8 @@ export interface LoadConfigOptions {
   check: (data: unknown) => string[];
 }
 
-export function loadConfig({ file, baseDir, env, check }: LoadConfigOptions): Readonly<Config> {
+/** The parsed file with HOST/PORT applied and every schema default filled in; throws on any problem. */
+function checkedRaw({ file, env, check }: LoadConfigOptions): RawConfig {
   const raw = structuredClone(file ?? {}) as Record<string, unknown>;
   const problems: string[] = [];
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -131,21 +132,18 @@ export function loadConfig({ file, baseDir, env, check }: LoadConfigOptions): Re
   }
   problems.push(...check(raw));
   if (problems.length > 0) throw new ConfigError(problems);
+  return raw as unknown as RawConfig;
+}
 
-  // The schema has filled every default; only derived values remain.
-  const config = raw as unknown as Config & {
-    database: Partial<DatabaseConfig>;
-    images: Partial<Config['images']>;
-    auth: Partial<IdentityConfig> & { mode?: AuthMode; keystone?: KeystoneConfig };
-  };
-  const dataDir = resolve(baseDir, config.dataDir);
-  const within = (path: string): string => (isAbsolute(path) || path === ':memory:' ? path : resolve(baseDir, path));
-  const database: DatabaseConfig = {
-    ...config.database,
-    client: config.database.client ?? 'sqlite3',
-    readers: config.database.readers ?? 2,
-    filename: config.database.filename ? within(config.database.filename) : join(dataDir, 'glance-share.sqlite'),
-  };
+/** The configuration as the schema leaves it: defaults filled, derived values still to compute. */
+type RawConfig = Config & {
+  database: Partial<DatabaseConfig>;
+  images: Partial<Config['images']>;
+  auth: Partial<IdentityConfig> & { mode?: AuthMode; keystone?: KeystoneConfig };
+};
+
+/** The auth block with its defaults; problems the schema cannot see are pushed to `problems`. */
+function authOf(config: RawConfig, problems: string[]): AuthConfig | undefined {
   const identity: IdentityConfig = {
     tokenTtlSeconds: config.auth.tokenTtlSeconds ?? 3600,
     region: config.auth.region ?? 'RegionOne',
@@ -158,25 +156,36 @@ export function loadConfig({ file, baseDir, env, check }: LoadConfigOptions): Re
   const mode = config.auth.mode ?? 'builtin';
   const keystone =
     config.auth.keystone === undefined ? undefined : { ...config.auth.keystone, url: config.auth.keystone.url.replace(/\/+$/, '') };
-  let auth: AuthConfig | undefined;
-  if (mode !== 'keystone') auth = { ...identity, mode, ...(keystone === undefined ? {} : { keystone }) };
+  if (mode !== 'keystone') return { ...identity, mode, ...(keystone === undefined ? {} : { keystone }) };
   // The schema already requires the block in keystone mode; this repeats it for the type checker.
-  else if (keystone !== undefined) auth = { ...identity, mode, keystone };
-  else problems.push("/auth: must have required property 'keystone' (auth.mode is keystone)");
+  if (keystone !== undefined) return { ...identity, mode, keystone };
+  problems.push("/auth: must have required property 'keystone' (auth.mode is keystone)");
+  return undefined;
+}
+
+export function loadConfig(options: LoadConfigOptions): Readonly<Config> {
+  const config = checkedRaw(options);
+  const problems: string[] = [];
+  const dataDir = resolve(options.baseDir, config.dataDir);
+  const within = (path: string): string => (isAbsolute(path) || path === ':memory:' ? path : resolve(options.baseDir, path));
+  const database: DatabaseConfig = {
+    ...config.database,
+    client: config.database.client ?? 'sqlite3',
+    readers: config.database.readers ?? 2,
+    filename: config.database.filename ? within(config.database.filename) : join(dataDir, 'glance-share.sqlite'),
+  };
+  const auth = authOf(config, problems);
   // Node refuses a request timeout shorter than the headers timeout.
   if (config.http.requestTimeoutMs > 0 && config.http.requestTimeoutMs < config.http.headersTimeoutMs) {
     problems.push('/http/requestTimeoutMs: must be 0 (no limit) or at least http.headersTimeoutMs');
   }
   if (problems.length > 0 || auth === undefined) throw new ConfigError(problems);
 
-  const publicUrl = (config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`).replace(
-    /\/+$/,
-    '',
-  );
+  const origin = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   return deepFreeze({
     host: config.host,
     port: config.port,
-    publicUrl,
+    publicUrl: (config.publicUrl ?? origin).replace(/\/+$/, ''),
     dataDir,
     logLevel: config.logLevel,
     database,

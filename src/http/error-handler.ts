@@ -1,20 +1,13 @@
 /**
- * The single error middleware (registered last) and the not-found handler. Glance's routes answer
- * with webob error pages negotiated by Accept; the Keystone-compatible identity routes answer with
- * Keystone's `{"error": {...}}` document, chosen by `res.locals.errorStyle`.
+ * The single error middleware (registered last) and the not-found handler: every error becomes an
+ * ApiError (or a 500 whose details go to the log only) and is shaped by the one error renderer
+ * (error-render.ts): Glance's webob pages, or Keystone's document under the built-in identity.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import {
-  ApiError,
-  INTERNAL_ERROR_TEXT,
-  MethodNotAllowedError,
-  NotFoundError,
-  ServiceUnavailableError,
-  statusTitle,
-} from '../base/errors.ts';
-import { sendBody, sendJson } from './respond.ts';
-import { negotiateErrorFormat, renderWebobError } from './webob-format.ts';
+import { ApiError, INTERNAL_ERROR_TEXT, NotFoundError, ServiceUnavailableError, statusTitle } from '../base/errors.ts';
+import type { ErrorRenderer } from './error-render.ts';
+import { sendBody } from './respond.ts';
 
 export const notFoundHandler: RequestHandler = () => {
   throw new NotFoundError();
@@ -49,11 +42,13 @@ function toApiError(error: unknown): ApiError | undefined {
 }
 
 export interface ErrorHandlerOptions {
+  /** Shapes the answer (error-render.ts), the same renderer the HTTP server uses. */
+  renderer: ErrorRenderer;
   /** Recognises a database outage (from the store layer), answered 503 instead of 500. */
   isDatabaseUnavailable?: (error: unknown) => boolean;
 }
 
-export function createErrorHandler(logger: Logger, options: ErrorHandlerOptions = {}): ErrorRequestHandler {
+export function createErrorHandler(logger: Logger, options: ErrorHandlerOptions): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) {
       next(error);
@@ -68,17 +63,14 @@ export function createErrorHandler(logger: Logger, options: ErrorHandlerOptions 
     if (status >= 500) log.error({ err: error }, 'request failed');
     else log.debug({ status, message }, 'request refused');
 
-    if (apiError instanceof MethodNotAllowedError) res.setHeader('Allow', apiError.allow.join(', '));
-    if (res.locals['errorStyle'] === 'keystone') {
-      sendJson(res, status, { error: { code: status, title: statusTitle(status), message } });
-      return;
-    }
-    if (req.method === 'HEAD') {
-      res.status(status).setHeader('Content-Type', 'text/html; charset=UTF-8');
+    const path = req.originalUrl.split('?')[0];
+    const answer = options.renderer.render(status, message, { path, accept: req.get('accept'), method: req.method }, apiError);
+    for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+    if (answer.headOnly) {
+      res.status(status).setHeader('Content-Type', answer.contentType);
       res.end();
       return;
     }
-    const rendered = renderWebobError(status, message, negotiateErrorFormat(req.get('accept')));
-    sendBody(res, status, rendered.contentType, rendered.body);
+    sendBody(res, status, answer.contentType, answer.body);
   };
 }

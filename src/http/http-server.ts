@@ -19,8 +19,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { HttpConfig } from '../base/config.ts';
 import { MethodNotAllowedError, statusTitle } from '../base/errors.ts';
-import { pythonJson } from './respond.ts';
-import { negotiateErrorFormat, renderWebobError, type ErrorFormat } from './webob-format.ts';
+import type { ErrorRenderer, RenderedErrorAnswer } from './error-render.ts';
 
 /** webob's explanations for the statuses Node's parser produces. */
 const PARSER_ERRORS: Readonly<Record<string, readonly [number, string]>> = {
@@ -33,22 +32,19 @@ const BAD_REQUEST_TEXT = 'The server could not comply with the request since it 
 export interface HttpServerOptions {
   http: HttpConfig;
   logger: Logger;
-  /** Path prefix whose errors are Keystone documents rather than webob pages (the built-in identity). */
-  keystonePrefix?: string;
+  /** The error renderer the app's error middleware uses (error-render.ts). */
+  renderer: ErrorRenderer;
 }
 
 /**
  * A whole HTTP/1.1 error answer written straight to a socket; the connection closes after it.
  * A HEAD request gets the headers only, as from the app.
  */
-function rawAnswer(status: number, message: string, format: ErrorFormat | 'keystone', requestId: string, head = false): string {
-  const rendered =
-    format === 'keystone'
-      ? { contentType: 'application/json', body: pythonJson({ error: { code: status, title: statusTitle(status), message } }) }
-      : renderWebobError(status, message, format);
+function rawAnswer(answer: RenderedErrorAnswer, requestId: string, head: boolean): string {
+  const { status, contentType, body } = answer;
   return (
-    `HTTP/1.1 ${status} ${statusTitle(status)}\r\nContent-Type: ${rendered.contentType}\r\n` +
-    `Content-Length: ${Buffer.byteLength(rendered.body)}\r\nX-Openstack-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${head ? '' : rendered.body}`
+    `HTTP/1.1 ${status} ${statusTitle(status)}\r\nContent-Type: ${contentType}\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nX-Openstack-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${head ? '' : body}`
   );
 }
 
@@ -67,7 +63,7 @@ export function createHttpServer(app: RequestListener, options: HttpServerOption
   );
   server.timeout = http.idleTimeoutMs;
 
-  // Nothing of the request is known here, so the page is webob's default: plain text.
+  // Nothing of the request is known here, so the renderer gives webob's default: plain text.
   server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Duplex) => {
     // As Node's own handler: never write into an answer already on its way.
     const current = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
@@ -80,7 +76,9 @@ export function createHttpServer(app: RequestListener, options: HttpServerOption
     logger.info({ requestId, status, code: error.code }, 'request refused by the HTTP parser');
     // The refused bytes usually start with the request line: a HEAD answer carries no body.
     const head = error.rawPacket instanceof Buffer && error.rawPacket.subarray(0, 5).toString('latin1') === 'HEAD ';
-    socket.end(rawAnswer(status, message, 'plain', requestId, head));
+    socket.end(
+      rawAnswer(options.renderer.render(status, message, { path: undefined, accept: undefined, method: undefined }), requestId, head),
+    );
   });
 
   // CONNECT would take the connection over as a tunnel; no resource here allows it.
@@ -89,12 +87,10 @@ export function createHttpServer(app: RequestListener, options: HttpServerOption
     socket.on('error', () => socket.destroy());
     const requestId = `req-${randomUUID()}`;
     const path = (req.url ?? '').split('?')[0]!;
-    const prefix = options.keystonePrefix?.toLowerCase();
-    const keystone = prefix !== undefined && (path.toLowerCase() === prefix || path.toLowerCase().startsWith(`${prefix}/`));
-    const format = keystone ? 'keystone' : negotiateErrorFormat(req.headers.accept);
-    const message = keystone ? 'The method is not allowed for the requested URL.' : new MethodNotAllowedError('CONNECT', []).message;
+    const refused = new MethodNotAllowedError('CONNECT', []);
+    const answer = options.renderer.render(405, refused.message, { path, accept: req.headers.accept, method: 'CONNECT' }, refused);
     logger.info({ requestId, method: 'CONNECT', path, status: 405 }, 'request');
-    socket.end(rawAnswer(405, message, format, requestId));
+    socket.end(rawAnswer(answer, requestId, false));
   });
 
   // An expectation other than 100-continue is ignored, as Glance's server does, not answered 417.

@@ -5,29 +5,25 @@
  * query, so that neither feature reaches into the other's store.
  */
 import type { Knex } from 'knex';
-import type { Image, ImageStatus, Visibility } from '../base/domain.ts';
+import type { Image } from '../base/domain.ts';
+import { STORED_IMAGE_ATTRIBUTES, type ColumnKind, type ImageColumn, type StoredImageAttribute } from '../base/image-attributes.ts';
 import { isSqlite } from './db.ts';
 
+/**
+ * A column's value as the drivers return it: SQLite gives booleans as 0/1, and PostgreSQL gives
+ * bigint as a string (it may not fit a double); others come back as the Image holds them.
+ */
+type ColumnValue<A extends StoredImageAttribute> = A['column'] extends 'boolean'
+  ? boolean | number
+  : A['column'] extends 'bigint'
+    ? Image[A['field']] | string
+    : Image[A['field']];
+
+/** The image columns of a row, one per stored attribute of the attribute table. */
+export type ImageColumnRow = { [A in StoredImageAttribute as A['wire']]: ColumnValue<A> };
+
 /** An `images` row with its properties and tags as JSON aggregates (see imageColumnsSql). */
-export interface ImageRow {
-  id: string;
-  name: string | null;
-  status: ImageStatus;
-  visibility: Visibility;
-  owner: string | null;
-  protected: boolean | number;
-  os_hidden: boolean | number;
-  checksum: string | null;
-  os_hash_algo: string | null;
-  os_hash_value: string | null;
-  size: number | string | null;
-  virtual_size: number | string | null;
-  disk_format: string | null;
-  container_format: string | null;
-  min_disk: number;
-  min_ram: number;
-  created_at: string;
-  updated_at: string;
+export interface ImageRow extends ImageColumnRow {
   props_json: string | Record<string, string> | null;
   tags_json: string | string[] | null;
   is_member?: boolean | number | string | null;
@@ -37,53 +33,45 @@ const toNumber = (value: number | string | null): number | null => (value === nu
 const parsed = <T>(value: string | T | null, empty: T): T =>
   value === null ? empty : typeof value === 'string' ? (JSON.parse(value) as T) : value;
 
+/** Column value as the drivers return it → the Image field's value. */
+const READ_COLUMN: Readonly<Record<ColumnKind, (value: unknown) => unknown>> = {
+  text: (value) => value,
+  timestamp: (value) => value,
+  boolean: (value) => Boolean(value),
+  integer: (value) => value,
+  bigint: (value) => toNumber(value as number | string | null),
+};
+
+/** The columns `toImage` reads, in the `images` table's order. */
+const IMAGE_COLUMNS: readonly ImageColumn[] = STORED_IMAGE_ATTRIBUTES.map((attribute) => attribute.wire);
+
+/** Columns written on every save: all but the id and the creation time, which only an insert sets. */
+const SAVED_ATTRIBUTES = STORED_IMAGE_ATTRIBUTES.filter((attribute) => attribute.wire !== 'id' && attribute.wire !== 'created_at');
+
+/** A row read with imageColumnsSql or imageSelect → the Image. */
 export function toImage(row: ImageRow): Image {
+  const image: Record<string, unknown> = {};
+  for (const { wire, field, column } of STORED_IMAGE_ATTRIBUTES) image[field] = READ_COLUMN[column](row[wire]);
   // A null prototype keeps a property named "__proto__" an ordinary key.
   const properties: Record<string, string> = Object.create(null) as Record<string, string>;
   Object.assign(properties, parsed<Record<string, string>>(row.props_json, {}));
-  return {
-    id: row.id,
-    name: row.name,
-    status: row.status,
-    visibility: row.visibility,
-    owner: row.owner,
-    protected: Boolean(row.protected),
-    osHidden: Boolean(row.os_hidden),
-    checksum: row.checksum,
-    osHashAlgo: row.os_hash_algo,
-    osHashValue: row.os_hash_value,
-    size: toNumber(row.size),
-    virtualSize: toNumber(row.virtual_size),
-    diskFormat: row.disk_format,
-    containerFormat: row.container_format,
-    minDisk: row.min_disk,
-    minRam: row.min_ram,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    properties,
-    tags: parsed<string[]>(row.tags_json, []),
-  };
+  image['properties'] = properties;
+  image['tags'] = parsed<string[]>(row.tags_json, []);
+  return image as unknown as Image;
 }
 
+/** The column values an update writes (an insert adds `id` and `created_at`), in column order. */
 export function imageColumnValues(image: Image): Record<string, unknown> {
-  return {
-    name: image.name,
-    status: image.status,
-    visibility: image.visibility,
-    owner: image.owner,
-    protected: image.protected,
-    os_hidden: image.osHidden,
-    checksum: image.checksum,
-    os_hash_algo: image.osHashAlgo,
-    os_hash_value: image.osHashValue,
-    size: image.size,
-    virtual_size: image.virtualSize,
-    disk_format: image.diskFormat,
-    container_format: image.containerFormat,
-    min_disk: image.minDisk,
-    min_ram: image.minRam,
-    updated_at: image.updatedAt,
-  };
+  const values: Record<string, unknown> = {};
+  for (const { wire, field } of SAVED_ATTRIBUTES) values[wire] = image[field];
+  return values;
+}
+
+/** The column values of the Image fields `fields` holds (e.g. those an upload sets), in column order. */
+export function columnValuesOf(fields: Partial<Image>): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const { wire, field } of STORED_IMAGE_ATTRIBUTES) if (Object.hasOwn(fields, field)) values[wire] = fields[field];
+  return values;
 }
 
 const AGGREGATES = {
@@ -96,28 +84,6 @@ const AGGREGATES = {
     '(select json_agg(t.value order by t.position) from image_tags t where t.image_id = i.id) as tags_json',
   ],
 };
-
-/** The columns `toImage` reads: keep in step with ImageRow. */
-const IMAGE_COLUMNS = [
-  'id',
-  'name',
-  'status',
-  'visibility',
-  'owner',
-  'protected',
-  'os_hidden',
-  'checksum',
-  'os_hash_algo',
-  'os_hash_value',
-  'size',
-  'virtual_size',
-  'disk_format',
-  'container_format',
-  'min_disk',
-  'min_ram',
-  'created_at',
-  'updated_at',
-] as const;
 
 /**
  * The select list of an image read over `images as i` (the columns `toImage` maps, named one by

@@ -4,7 +4,7 @@
  * a submission to an idle key runs at once, as a batch of one.
  *
  * Why: writes that must be serialised anyway (adds to one image run under that image's lock, see
- * member-service.ts) pay a transaction, a lock and a durable commit each. Run as one batch, N of
+ * members/store/member-adds.ts) pay a transaction, a lock and a durable commit each. Run as one batch, N of
  * them pay it once, and each is still decided in arrival order, exactly as if they had run one
  * after the other.
  */

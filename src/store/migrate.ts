@@ -27,3 +27,16 @@ export async function migrateLatest(db: Db): Promise<void> {
 export async function migrateRollbackAll(db: Db): Promise<void> {
   await db.migrate.rollback({ migrationSource: source }, true);
 }
+
+/** The migrations' names, in order. */
+export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map(([name]) => name);
+
+/** Runs the next pending migration up; for migration tests. */
+export async function migrateUpOne(db: Db): Promise<void> {
+  await db.migrate.up({ migrationSource: source });
+}
+
+/** Runs the last applied migration down; for migration tests. */
+export async function migrateDownOne(db: Db): Promise<void> {
+  await db.migrate.down({ migrationSource: source });
+}

@@ -46,7 +46,7 @@ const statementCaches = new WeakMap<SqliteConnection, Map<string, SqliteStatemen
 
 /** The connection's statement cache; the first use makes `close` finalize the cached statements first. */
 function statementCache(connection: SqliteConnection): Map<string, SqliteStatement> {
-  let cache = statementCaches.get(connection);
+  const cache = statementCaches.get(connection);
   if (cache !== undefined) return cache;
   const statements = new Map<string, SqliteStatement>();
   statementCaches.set(connection, statements);

@@ -1,6 +1,6 @@
 /**
  * Adds to one image that arrive together in one process run as one batch under the image's lock
- * (group commit, src/services/keyed-batches.ts). A batch must decide each add exactly as if they
+ * (group commit, src/members/store/member-adds.ts). A batch must decide each add exactly as if they
  * had run one after the other: the limit before duplicates, one row per member, a removed member
  * revived once with its original created_at, and the primary key's last-guard refusal costing
  * only the add it concerns.
@@ -12,6 +12,7 @@ import { MEMBER, OWNER, makeImage, messageOf } from '../helpers/fixtures.ts';
 import { ConflictError } from '../../src/base/errors.ts';
 import { createMemberService } from '../../src/members/services/member-service.ts';
 import type { Caller } from '../../src/base/domain.ts';
+import { createMemberLock, type MemberLock } from '../../src/members/store/member-lock.ts';
 import { createMemberStore, type MemberStore } from '../../src/members/store/member-store.ts';
 
 const LIMIT = 10;
@@ -143,35 +144,38 @@ describe(`adds batched in one process (${engine})`, () => {
 
   it('when the primary key refuses one add of a batch, the others are retried alone and only that one gets 409', async () => {
     const image = await makeImage(t);
-    const real = createMemberStore(t.db);
+    const realLock = createMemberLock(t.db);
     const members = ['p-a', 'p-b', 'p-raced', 'p-c'];
     let reads = 0;
     const batchSizes: number[] = [];
     // A row committed elsewhere between the batch's read and its insert (which the image lock
     // prevents) is simulated: every insert of p-raced is refused as the primary key would.
+    const lock: MemberLock = {
+      async withImageLock(imageId, memberIds, options, work) {
+        batchSizes.push(memberIds.length);
+        // Hold the first add until every other one has read the image, so they gather into one batch.
+        if (batchSizes.length === 1) await until(() => reads === members.length);
+        return realLock.withImageLock(imageId, memberIds, options, async (writes, state) =>
+          work(
+            {
+              ...writes,
+              async insert(rows) {
+                if (rows.some((row) => row.memberId === 'p-raced')) throw new ConflictError('member p-raced exists');
+                return writes.insert(rows);
+              },
+            },
+            state,
+          ),
+        );
+      },
+    };
+    const real = createMemberStore(t.db, { lock });
     const store: MemberStore = {
       ...real,
       async read(...args) {
         const read = await real.read(...args);
         reads += 1;
         return read;
-      },
-      async withImageLock(imageId, memberIds, options, work) {
-        batchSizes.push(memberIds.length);
-        // Hold the first add until every other one has read the image, so they gather into one batch.
-        if (batchSizes.length === 1) await until(() => reads === members.length);
-        return real.withImageLock(imageId, memberIds, options, async (locked, state) =>
-          work(
-            {
-              ...locked,
-              async insert(rows) {
-                if (rows.some((row) => row.memberId === 'p-raced')) throw new ConflictError('member p-raced exists');
-                return locked.insert(rows);
-              },
-            },
-            state,
-          ),
-        );
       },
     };
     const service = createMemberService({ members: store, clock: t.clock, policyMode: 'new-defaults', limits: { default: -1, rules: [] } });

@@ -1,5 +1,5 @@
 /**
- * Uploads a crash interrupted (services/image-data.ts, recoverInterruptedUploads): an image left in
+ * Uploads a crash interrupted (images/services/upload-recovery.ts, recoverInterruptedUploads): an image left in
  * `saving` goes back to `queued` once its upload lease has run out, and temporary files go, but an
  * upload that a live instance is still streaming keeps its image and its file, however long it
  * takes. In process for the rules, then with real processes sharing one database and store
@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { recoverInterruptedUploads } from '../../src/images/services/image-data.ts';
+import { recoverInterruptedUploads } from '../../src/images/services/upload-recovery.ts';
 import { createImageFileStore } from '../../src/images/store/image-files.ts';
 import { createImageStore } from '../../src/images/store/image-store.ts';
 import { buildApp, type TestApp } from '../helpers/build-app.ts';

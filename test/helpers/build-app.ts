@@ -81,7 +81,8 @@ export async function buildApp(overrides: Record<string, unknown> = {}): Promise
   await migrateLatest(db);
   const clock = new TestClock();
   const readDb = createReadDb(config.database, db);
-  const app = createApp({ config, db, readDb, logger: pino({ level: 'silent' }), clock, validator: validator() });
+  const service = createApp({ config, db, readDb, logger: pino({ level: 'silent' }), clock, validator: validator() });
+  const { app } = service;
   return {
     app,
     request: supertest(app),
@@ -91,6 +92,7 @@ export async function buildApp(overrides: Record<string, unknown> = {}): Promise
     dataDir,
     sharedConfig: (extra = {}) => ({ ...overrides, dataDir, database: database.config, migrateOnStart: false, ...extra }),
     async close() {
+      await service.stop();
       if (readDb !== db) await readDb.destroy();
       await db.destroy();
       await database.drop();

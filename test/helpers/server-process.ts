@@ -20,6 +20,32 @@ export interface StartServerOptions {
   port?: number;
 }
 
+/**
+ * The port of the service's `glance-share listening` log line on the child's stdout; rejects with
+ * the child's stderr when it exits first or does not listen within `timeoutMs`. Other lines (npm's
+ * banner, other log lines) are skipped.
+ */
+export function listeningPort(child: ChildProcess, timeoutMs: number, stderrOf: () => string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start within ${timeoutMs} ms: ${stderrOf()}`)), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${stderrOf()}`));
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; port?: number };
+        if (entry.msg === 'glance-share listening' && typeof entry.port === 'number') {
+          clearTimeout(timer);
+          resolve(entry.port);
+        }
+      } catch {
+        // not a log line
+      }
+    });
+  });
+}
+
 export async function startServer(
   config: Record<string, unknown>,
   configPath: string,
@@ -36,24 +62,7 @@ export async function startServer(
     stderr += chunk.toString();
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within 30 s: ${stderr}`)), 30_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}: ${stderr}`));
-    });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as { msg?: string; port?: number };
-        if (entry.msg === 'glance-share listening' && typeof entry.port === 'number') {
-          clearTimeout(timer);
-          resolve(entry.port);
-        }
-      } catch {
-        // not a log line
-      }
-    });
-  });
+  const port = await listeningPort(child, 30_000, () => stderr);
   return {
     url: `http://127.0.0.1:${port}`,
     child,

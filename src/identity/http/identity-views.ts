@@ -6,12 +6,14 @@ import type { ProjectConfig, UserConfig } from '../../base/config.ts';
 import { stableId } from '../services/directory.ts';
 import type { TokenInfo } from '../services/identity-service.ts';
 
+/** Where this service is reachable and the region its catalog names. */
 export interface IdentityViewOptions {
   /** Base URL of this service, no trailing slash. */
   publicUrl: string;
   region: string;
 }
 
+/** The v3 version document, as Keystone 22 describes its API (v3.14). */
 export function identityVersion(publicUrl: string): object {
   return {
     id: 'v3.14',
@@ -48,6 +50,7 @@ export function catalogView(options: IdentityViewOptions): object[] {
   return [service('identity', 'keystone', `${options.publicUrl}/identity`), service('image', 'glance', options.publicUrl)];
 }
 
+/** The token document of `POST`/`GET /v3/auth/tokens`, with the catalog unless `nocatalog` was asked. */
 export function tokenView(info: TokenInfo, options: IdentityViewOptions & { includeCatalog: boolean }): object {
   return {
     token: {
@@ -73,6 +76,7 @@ export function tokenView(info: TokenInfo, options: IdentityViewOptions & { incl
   };
 }
 
+/** A project as Keystone shows it; projects hang directly below their domain. */
 export function projectView(project: ProjectConfig, publicUrl: string): object {
   return {
     id: project.id,
@@ -96,6 +100,7 @@ export function projectsView(projects: readonly ProjectConfig[], publicUrl: stri
   };
 }
 
+/** `GET /v3/users/{id}`: a user, without anything about the password. */
 export function userView(user: UserConfig, publicUrl: string): object {
   return {
     user: {

@@ -11,6 +11,7 @@ export interface NamedRef {
   id?: string;
   name?: string;
 }
+/** A user or project reference, which a name alone does not identify without its domain. */
 export interface ScopedRef extends NamedRef {
   domain?: NamedRef;
 }
@@ -29,11 +30,13 @@ export interface AuthRequestBody {
 /** How the user or project is named: by id, or by name within a domain given by id or name. */
 export type Lookup = { id: string } | { name: string; domain: { id: string } | { name: string } };
 
+/** The `password` method's user and password; a missing password is a 401 later, not a 400. */
 export interface PasswordCredentials {
   user: Lookup;
   password: string | undefined;
 }
 
+/** A token request reduced to what the identity service decides on. */
 export interface ParsedAuthRequest {
   methods: string[];
   password: PasswordCredentials | undefined;
@@ -45,6 +48,7 @@ export interface ParsedAuthRequest {
   scope: { kind: 'default' } | { kind: 'project'; project: Lookup } | { kind: 'unsupported' };
 }
 
+/** The authentication methods this identity implements; any other listed method is a 401. */
 export const SUPPORTED_METHODS: readonly string[] = ['password', 'token'];
 
 /** Keystone's ValidationError text. */

@@ -4,8 +4,10 @@
  */
 import { hashPassword } from './password-hash.ts';
 
+/** The password of every demo user (printed by server.ts when it starts with the demo identity). */
 export const DEMO_PASSWORD = 'demo';
 
+/** The identity part of the configuration's `auth` block for the demo, its passwords already hashed. */
 export async function demoIdentity(): Promise<Record<string, unknown>> {
   const hash = await hashPassword(DEMO_PASSWORD);
   const people = [

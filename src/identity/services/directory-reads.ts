@@ -10,6 +10,7 @@ import { ForbiddenError, NotFoundError } from '../../base/errors.ts';
 import type { IdentityDirectory } from './directory.ts';
 import type { Caller } from '../../base/domain.ts';
 
+/** The directory reads of `/identity/v3`, each under Keystone's policy for the caller's token. */
 export interface DirectoryReads {
   /** `GET /v3/projects/{id}`: 403 identity:get_project, or 404 for an admin asking for an unknown id. */
   getProject(caller: Caller, projectId: string): ProjectConfig;
@@ -26,6 +27,7 @@ export function notAuthorizedFor(action: string): ForbiddenError {
   return new ForbiddenError(`You are not authorized to perform the requested action: ${action}.`);
 }
 
+/** The reads over the configured directory. */
 export function createDirectoryReads(directory: IdentityDirectory): DirectoryReads {
   return {
     getProject(caller, projectId) {

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { DomainConfig, IdentityConfig, ProjectConfig, UserConfig } from '../../base/config.ts';
 
+/** A role as Keystone's token document lists it. */
 export interface Role {
   id: string;
   name: string;
@@ -41,6 +42,7 @@ export function expandRoles(assigned: readonly string[]): string[] {
   return [...result];
 }
 
+/** Lookups in the configured identity. */
 export interface IdentityDirectory {
   domainById(id: string): DomainConfig | undefined;
   domainByName(name: string): DomainConfig | undefined;

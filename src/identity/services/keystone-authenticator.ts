@@ -10,16 +10,19 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../base/clock.ts';
 import type { KeystoneConfig } from '../../base/config.ts';
-import { createTokenCache } from './token-cache.ts';
-import { createKeystoneClient, keystoneUnavailable, parseTime, type KeystoneToken, type ServiceToken } from './keystone-client.ts';
 import type { Caller } from '../../base/domain.ts';
+import { createKeystoneClient, keystoneUnavailable, parseTime, type KeystoneClient, type KeystoneToken } from './keystone-client.ts';
+import { ServiceTokenHolder } from './keystone-service-token.ts';
 import type { TokenAuthenticator } from './token-authenticator.ts';
+import { createTokenCache, type TokenCache } from './token-cache.ts';
 
+/** A TokenAuthenticator backed by Keystone, which can be shut down. */
 export interface KeystoneAuthenticator extends TokenAuthenticator {
   /** Aborts the Keystone requests in flight and forgets every cached result; from then on every token gets 503. */
   close(): void;
 }
 
+/** The `auth.keystone` settings, the time, where to log, and (for tests) the fetch and cache size. */
 export interface KeystoneAuthenticatorDeps {
   config: KeystoneConfig;
   clock: Clock;
@@ -34,100 +37,100 @@ export interface KeystoneAuthenticatorDeps {
   maxCacheEntries?: number;
 }
 
-/** Renew the service token this long before it expires (keystoneauth's stale window), or at half its life. */
-const SERVICE_TOKEN_MARGIN_MS = 120_000;
 /** Keystone's tokens are ~200 URL-safe characters; anything far larger or non-printable is not one. */
 const MAX_TOKEN_LENGTH = 8192;
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 
 const sha256 = (token: string): string => createHash('sha256').update(token).digest('hex');
 
-export function createKeystoneAuthenticator(deps: KeystoneAuthenticatorDeps): KeystoneAuthenticator {
-  const { config, clock, logger } = deps;
-  const closing = new AbortController();
-  const keystone = createKeystoneClient({ config, fetch: deps.fetch ?? globalThis.fetch, closed: closing.signal, logger });
-  // null marks a token Keystone refused: caching refusals keeps garbage tokens from costing a Keystone call each.
-  const newCache = () =>
-    createTokenCache<Caller | null>({ maxEntries: deps.maxCacheEntries ?? 10_000, maxAgeMs: config.cacheSeconds * 1000 });
-  let cache = newCache();
-  const inFlight = new Map<string, Promise<Caller | null>>();
-  let service: (ServiceToken & { renewAtMs: number }) | undefined;
-  let serviceInFlight: Promise<string> | undefined;
+/**
+ * Validates user tokens with Keystone and caches the verdicts; null in the cache marks a token
+ * Keystone refused, so that garbage tokens do not cost a Keystone call each.
+ */
+class KeystoneTokenValidator implements KeystoneAuthenticator {
+  private readonly deps: KeystoneAuthenticatorDeps;
+  private readonly closing = new AbortController();
+  private readonly keystone: KeystoneClient;
+  private readonly serviceToken: ServiceTokenHolder;
+  private readonly inFlight = new Map<string, Promise<Caller | null>>();
+  private cache: TokenCache<Caller | null>;
 
-  /** The current service token; at most one authentication runs at a time. */
-  function serviceToken(): Promise<string> {
-    const nowMs = clock.now().getTime();
-    if (service !== undefined && nowMs < service.renewAtMs) return Promise.resolve(service.value);
-    serviceInFlight ??= keystone.issueServiceToken().then(
-      (issued) => {
-        const margin = Math.min(SERVICE_TOKEN_MARGIN_MS, (issued.expiresAtMs - nowMs) / 2);
-        service = { ...issued, renewAtMs: issued.expiresAtMs - margin };
-        serviceInFlight = undefined;
-        logger.debug({ expiresAt: new Date(issued.expiresAtMs).toISOString() }, 'obtained a Keystone service token');
-        return issued.value;
-      },
-      (error: unknown) => {
-        serviceInFlight = undefined;
-        throw error;
-      },
-    );
-    return serviceInFlight;
+  constructor(deps: KeystoneAuthenticatorDeps) {
+    this.deps = deps;
+    const { config, logger } = deps;
+    this.keystone = createKeystoneClient({ config, fetch: deps.fetch ?? globalThis.fetch, closed: this.closing.signal, logger });
+    this.serviceToken = new ServiceTokenHolder(this.keystone, deps.clock, logger);
+    this.cache = this.newCache();
+  }
+
+  /** The caller the token stands for, from the cache or Keystone; concurrent asks for one token share a call. */
+  async authenticateToken(token: string): Promise<Caller | undefined> {
+    if (token.length > MAX_TOKEN_LENGTH || !PRINTABLE_ASCII.test(token)) return undefined;
+    const hash = sha256(token);
+    const cached = this.cache.get(hash, this.deps.clock.now().getTime());
+    if (cached !== undefined) return cached ?? undefined;
+    let pending = this.inFlight.get(hash);
+    if (pending === undefined) {
+      pending = this.validate(token, hash).finally(() => this.inFlight.delete(hash));
+      this.inFlight.set(hash, pending);
+    }
+    return (await pending) ?? undefined;
+  }
+
+  close(): void {
+    // Every later request fails at once too (the signal stays aborted): a closed authenticator answers 503.
+    this.closing.abort();
+    this.serviceToken.clear();
+    this.cache = this.newCache();
+  }
+
+  private newCache(): TokenCache<Caller | null> {
+    return createTokenCache<Caller | null>({
+      maxEntries: this.deps.maxCacheEntries ?? 10_000,
+      maxAgeMs: this.deps.config.cacheSeconds * 1000,
+    });
   }
 
   /** Asks Keystone; one re-authentication when it refuses the service token (it may have been revoked). */
-  async function askKeystone(token: string): Promise<KeystoneToken | undefined> {
-    const used = await serviceToken();
-    let answer = await keystone.validate(used, token);
+  private async askKeystone(token: string): Promise<KeystoneToken | undefined> {
+    const used = await this.serviceToken.get();
+    let answer = await this.keystone.validate(used, token);
     if (answer.kind === 'service-token-refused') {
-      if (service?.value === used) service = undefined;
-      logger.info({}, 'Keystone refused the service token; authenticating again');
-      answer = await keystone.validate(await serviceToken(), token);
+      this.serviceToken.refused(used);
+      this.deps.logger.info({}, 'Keystone refused the service token; authenticating again');
+      answer = await this.keystone.validate(await this.serviceToken.get(), token);
       // Refused twice in a row, with a token Keystone just issued: a Keystone-side problem, which
       // keystonemiddleware also answers with 503 rather than blaming the caller's token.
       if (answer.kind === 'service-token-refused') {
-        service = undefined;
+        this.serviceToken.clear();
         throw keystoneUnavailable('it refused a service token it had just issued.');
       }
     }
     return answer.kind === 'valid' ? answer.token : undefined;
   }
 
-  async function validate(token: string, hash: string): Promise<Caller | null> {
-    const body = await askKeystone(token);
-    const nowMs = clock.now().getTime();
+  /** One validation, its verdict cached: a caller until the token expires, a refusal for cacheSeconds. */
+  private async validate(token: string, hash: string): Promise<Caller | null> {
+    const body = await this.askKeystone(token);
+    const nowMs = this.deps.clock.now().getTime();
     const expiresAtMs = parseTime(body?.expires_at);
     // Keystone answers 200 only for live tokens; the expiry check guards against clock skew.
     const caller = body === undefined || expiresAtMs === undefined || expiresAtMs <= nowMs ? undefined : callerOf(body);
     if (caller === undefined || expiresAtMs === undefined) {
-      logger.debug({}, 'Keystone did not accept a token');
-      cache.set(hash, null, nowMs, Number.POSITIVE_INFINITY);
+      this.deps.logger.debug({}, 'Keystone did not accept a token');
+      this.cache.set(hash, null, nowMs, Number.POSITIVE_INFINITY);
       return null;
     }
-    cache.set(hash, caller, nowMs, expiresAtMs);
+    this.cache.set(hash, caller, nowMs, expiresAtMs);
     return caller;
   }
+}
 
-  return {
-    async authenticateToken(token) {
-      if (token.length > MAX_TOKEN_LENGTH || !PRINTABLE_ASCII.test(token)) return undefined;
-      const hash = sha256(token);
-      const cached = cache.get(hash, clock.now().getTime());
-      if (cached !== undefined) return cached ?? undefined;
-      let pending = inFlight.get(hash);
-      if (pending === undefined) {
-        pending = validate(token, hash).finally(() => inFlight.delete(hash));
-        inFlight.set(hash, pending);
-      }
-      return (await pending) ?? undefined;
-    },
-
-    close() {
-      // Every later request fails at once too (the signal stays aborted): a closed authenticator answers 503.
-      closing.abort();
-      service = undefined;
-      cache = newCache();
-    },
-  };
+/** The `/v2` token authenticator of auth.mode "keystone". */
+export function createKeystoneAuthenticator(deps: KeystoneAuthenticatorDeps): KeystoneAuthenticator {
+  const validator = new KeystoneTokenValidator(deps);
+  // Plain functions rather than the class's methods: callers may pass them around unbound.
+  return { authenticateToken: (token) => validator.authenticateToken(token), close: () => validator.close() };
 }
 
 /** Keystone's token → the caller; undefined for tokens Glance cannot use (no project scope). */

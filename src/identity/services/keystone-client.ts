@@ -16,11 +16,13 @@ export interface KeystoneToken {
   roles?: unknown;
 }
 
+/** The token this service authenticates its own Keystone calls with, and when Keystone says it expires. */
 export interface ServiceToken {
   value: string;
   expiresAtMs: number;
 }
 
+/** Keystone's answer to a user-token validation, for the answers that are not an outage. */
 export type ValidationAnswer =
   | { kind: 'valid'; token: KeystoneToken }
   /** 404: Keystone does not know the subject token (garbage, expired or revoked). */
@@ -28,11 +30,15 @@ export type ValidationAnswer =
   /** 401: Keystone refused the service token used to ask. */
   | { kind: 'service-token-refused' };
 
+/** The Keystone calls the authenticator makes; every failure to get an answer is a 503. */
 export interface KeystoneClient {
+  /** `POST /auth/tokens` with the configured service credentials. */
   issueServiceToken(): Promise<ServiceToken>;
+  /** `GET /auth/tokens`: what Keystone says about `subjectToken`, asked with `serviceToken`. */
   validate(serviceToken: string, subjectToken: string): Promise<ValidationAnswer>;
 }
 
+/** The `auth.keystone` settings the calls use, the fetch to make them with, and the closing signal. */
 export interface KeystoneClientDeps {
   config: Pick<KeystoneConfig, 'url' | 'username' | 'password' | 'userDomainName' | 'projectName' | 'projectDomainName' | 'timeoutMs'>;
   fetch: typeof fetch;
@@ -47,25 +53,87 @@ export function keystoneUnavailable(reason: string, cause?: unknown): ServiceUna
 }
 const unavailable = keystoneUnavailable;
 
-export function createKeystoneClient(deps: KeystoneClientDeps): KeystoneClient {
-  const { config, logger } = deps;
-  // nocatalog: the catalog is the bulk of a token document, and validation never needs it.
-  const tokensUrl = `${config.url}/auth/tokens?nocatalog`;
+/** The JSON answer of one call (undefined body for a non-2xx answer, which is never read). */
+interface CallResult {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+/** The service user's password authentication, scoped to the service project. */
+function serviceAuthBody(config: KeystoneClientDeps['config']): string {
+  return JSON.stringify({
+    auth: {
+      identity: {
+        methods: ['password'],
+        password: { user: { name: config.username, domain: { name: config.userDomainName }, password: config.password } },
+      },
+      scope: { project: { name: config.projectName, domain: { name: config.projectDomainName } } },
+    },
+  });
+}
+
+/** The KeystoneClient over `fetch`, bounded by the configured timeout and the closing signal. */
+export class FetchKeystoneClient implements KeystoneClient {
+  private readonly deps: KeystoneClientDeps;
+  /** nocatalog: the catalog is the bulk of a token document, and validation never needs it. */
+  private readonly tokensUrl: string;
+
+  constructor(deps: KeystoneClientDeps) {
+    this.deps = deps;
+    this.tokensUrl = `${deps.config.url}/auth/tokens?nocatalog`;
+  }
+
+  async issueServiceToken(): Promise<ServiceToken> {
+    const { config, logger } = this.deps;
+    const { status, headers, body } = await this.call({
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: serviceAuthBody(config),
+    });
+    if (status === 401) {
+      // A configuration problem, not the caller's: say so loudly in the log, but only 503 to clients.
+      logger.error({ keystone: config.url, username: config.username }, 'Keystone refused the service credentials (auth.keystone)');
+      throw unavailable('it refused the credentials of this service.');
+    }
+    if (status >= 300) throw unavailable(`it answered ${status} to the service authentication.`);
+    const value = headers.get('x-subject-token');
+    const expiresAtMs = parseTime(tokenOf(body)?.expires_at);
+    if (value === null || value === '' || expiresAtMs === undefined)
+      throw unavailable('its answer to the service authentication lacked a token.');
+    return { value, expiresAtMs };
+  }
+
+  async validate(serviceToken: string, subjectToken: string): Promise<ValidationAnswer> {
+    const { status, body } = await this.call({
+      method: 'GET',
+      headers: { 'X-Auth-Token': serviceToken, 'X-Subject-Token': subjectToken, Accept: 'application/json' },
+    });
+    if (status === 404) return { kind: 'not-found' };
+    if (status === 401) return { kind: 'service-token-refused' };
+    // Anything else (403: the service user may not validate tokens; 5xx; 3xx) is Keystone's
+    // problem rather than the caller's, as keystonemiddleware's ServiceError has it.
+    if (status !== 200) throw unavailable(`it answered ${status} to a token validation.`);
+    const token = tokenOf(body);
+    if (token === undefined) throw unavailable('its answer to a token validation could not be read.');
+    return { kind: 'valid', token };
+  }
 
   /**
    * One request, bounded by timeoutMs in all (body included); the response body is always consumed.
    * A connection that drops before any answer is tried once more: Keystone's WSGI servers close idle
    * keep-alive connections, and a request racing that close fails with "other side closed".
    */
-  async function call(init: RequestInit): Promise<{ status: number; headers: Headers; body: unknown }> {
-    const signal = AbortSignal.any([deps.closed, AbortSignal.timeout(config.timeoutMs)]);
+  private async call(init: RequestInit): Promise<CallResult> {
+    const { closed, config } = this.deps;
+    const signal = AbortSignal.any([closed, AbortSignal.timeout(config.timeoutMs)]);
     try {
       let response: Response;
       try {
-        response = await deps.fetch(tokensUrl, { ...init, signal, redirect: 'error' });
+        response = await this.deps.fetch(this.tokensUrl, { ...init, signal, redirect: 'error' });
       } catch (error) {
         if (signal.aborted || !isDroppedConnection(error)) throw error;
-        response = await deps.fetch(tokensUrl, { ...init, signal, redirect: 'error' });
+        response = await this.deps.fetch(this.tokensUrl, { ...init, signal, redirect: 'error' });
       }
       if (!response.ok) {
         await response.body?.cancel().catch(() => undefined);
@@ -81,55 +149,16 @@ export function createKeystoneClient(deps: KeystoneClientDeps): KeystoneClient {
       return { status: response.status, headers: response.headers, body };
     } catch (error) {
       if (error instanceof ServiceUnavailableError) throw error;
-      if (deps.closed.aborted) throw unavailable('this service is shutting down.', error);
+      if (closed.aborted) throw unavailable('this service is shutting down.', error);
       if (signal.aborted) throw unavailable(`it did not answer within ${config.timeoutMs} ms.`, error);
       throw unavailable(`it could not be reached (${networkReason(error)}).`, error);
     }
   }
+}
 
-  return {
-    async issueServiceToken() {
-      const { status, headers, body } = await call({
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-        body: JSON.stringify({
-          auth: {
-            identity: {
-              methods: ['password'],
-              password: { user: { name: config.username, domain: { name: config.userDomainName }, password: config.password } },
-            },
-            scope: { project: { name: config.projectName, domain: { name: config.projectDomainName } } },
-          },
-        }),
-      });
-      if (status === 401) {
-        // A configuration problem, not the caller's: say so loudly in the log, but only 503 to clients.
-        logger.error({ keystone: config.url, username: config.username }, 'Keystone refused the service credentials (auth.keystone)');
-        throw unavailable('it refused the credentials of this service.');
-      }
-      if (status >= 300) throw unavailable(`it answered ${status} to the service authentication.`);
-      const value = headers.get('x-subject-token');
-      const expiresAtMs = parseTime(tokenOf(body)?.expires_at);
-      if (value === null || value === '' || expiresAtMs === undefined)
-        throw unavailable('its answer to the service authentication lacked a token.');
-      return { value, expiresAtMs };
-    },
-
-    async validate(serviceToken, subjectToken) {
-      const { status, body } = await call({
-        method: 'GET',
-        headers: { 'X-Auth-Token': serviceToken, 'X-Subject-Token': subjectToken, Accept: 'application/json' },
-      });
-      if (status === 404) return { kind: 'not-found' };
-      if (status === 401) return { kind: 'service-token-refused' };
-      // Anything else (403: the service user may not validate tokens; 5xx; 3xx) is Keystone's
-      // problem rather than the caller's, as keystonemiddleware's ServiceError has it.
-      if (status !== 200) throw unavailable(`it answered ${status} to a token validation.`);
-      const token = tokenOf(body);
-      if (token === undefined) throw unavailable('its answer to a token validation could not be read.');
-      return { kind: 'valid', token };
-    },
-  };
+/** The Keystone client the authenticator uses. */
+export function createKeystoneClient(deps: KeystoneClientDeps): KeystoneClient {
+  return new FetchKeystoneClient(deps);
 }
 
 function tokenOf(body: unknown): KeystoneToken | undefined {

@@ -13,6 +13,7 @@ function scrypt(password: string, salt: Buffer, keyLength: number, options: Scry
   });
 }
 
+/** A fresh salted scrypt hash of `password`, in the stored format above. */
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
   const key = await scrypt(password, salt, KEY_LENGTH, DEFAULT_COST);

@@ -5,6 +5,7 @@
  * at once. Eviction is insertion order with refresh on hit (a Map keeps insertion order), which is
  * LRU-enough for a hot set of a few thousand tokens.
  */
+/** Cached values by token hash, each with its own expiry. */
 export interface TokenCache<V> {
   get(tokenHash: string, nowMs: number): V | undefined;
   /** Caches `value` until `min(now + maxAge, notAfterMs)`. */

@@ -20,6 +20,7 @@ export interface TokenRecord {
   expiresAt: string;
 }
 
+/** Where the built-in identity keeps its tokens, by hash; the service never sees another key. */
 export interface TokenStore {
   insert(record: TokenRecord): Promise<void>;
   find(tokenHash: string): Promise<TokenRecord | undefined>;
@@ -55,37 +56,49 @@ function toRecord(row: TokenRow): TokenRecord {
   };
 }
 
-/** The knex implementation, on the `tokens` table of migration 0001. */
-export function createTokenStore(db: Db): TokenStore {
+function toRow(record: TokenRecord): TokenRow {
   return {
-    async insert(record) {
-      const row: TokenRow = {
-        token_hash: record.tokenHash,
-        user_id: record.userId,
-        project_id: record.projectId,
-        // Method names are Keystone identifiers ("password", "token"): never contain a comma.
-        methods: record.methods.join(','),
-        audit_id: record.auditId,
-        parent_audit_id: record.parentAuditId ?? null,
-        issued_at: record.issuedAt,
-        expires_at: record.expiresAt,
-      };
-      await db<TokenRow>(TABLE).insert(row);
-    },
-
-    async find(tokenHash) {
-      const row = await db<TokenRow>(TABLE).where({ token_hash: tokenHash }).first();
-      return row === undefined ? undefined : toRecord(row);
-    },
-
-    async delete(tokenHash) {
-      const count = await db<TokenRow>(TABLE).where({ token_hash: tokenHash }).delete();
-      return count > 0;
-    },
-
-    async purgeExpiredBefore(cutoff) {
-      // Uses tokens_expires_at_idx; timestamps are all toISOString() output, so text order is time order.
-      return db<TokenRow>(TABLE).where('expires_at', '<', cutoff).delete();
-    },
+    token_hash: record.tokenHash,
+    user_id: record.userId,
+    project_id: record.projectId,
+    // Method names are Keystone identifiers ("password", "token"): never contain a comma.
+    methods: record.methods.join(','),
+    audit_id: record.auditId,
+    parent_audit_id: record.parentAuditId ?? null,
+    issued_at: record.issuedAt,
+    expires_at: record.expiresAt,
   };
+}
+
+/** The knex implementation, on the `tokens` table of migration 0001. */
+export class KnexTokenStore implements TokenStore {
+  private readonly db: Db;
+
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  async insert(record: TokenRecord): Promise<void> {
+    await this.db<TokenRow>(TABLE).insert(toRow(record));
+  }
+
+  async find(tokenHash: string): Promise<TokenRecord | undefined> {
+    const row = await this.db<TokenRow>(TABLE).where({ token_hash: tokenHash }).first();
+    return row === undefined ? undefined : toRecord(row);
+  }
+
+  async delete(tokenHash: string): Promise<boolean> {
+    const count = await this.db<TokenRow>(TABLE).where({ token_hash: tokenHash }).delete();
+    return count > 0;
+  }
+
+  async purgeExpiredBefore(cutoff: string): Promise<number> {
+    // Uses tokens_expires_at_idx; timestamps are all toISOString() output, so text order is time order.
+    return this.db<TokenRow>(TABLE).where('expires_at', '<', cutoff).delete();
+  }
+}
+
+/** The token store of the shared database (what app.ts wires). */
+export function createTokenStore(db: Db): TokenStore {
+  return new KnexTokenStore(db);
 }

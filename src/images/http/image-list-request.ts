@@ -5,19 +5,24 @@
  * `tag`, `sort_key` and `sort_dir`, which are lists.
  */
 import { BadRequestError } from '../../base/errors.ts';
+import { FILTER_COLUMNS } from '../../base/image-attributes.ts';
 import type { ImageListRequest } from '../services/image-service.ts';
 import { MEMBER_STATUSES, VISIBILITIES, type MemberStatus } from '../../base/domain.ts';
 import { IMAGE_SORT_KEYS as SORT_KEYS, type ImageFilter, type ImageSortKey } from '../../base/image-query.ts';
 
+/** A query string as ordered name/value pairs, repeats kept. */
 export type QueryPairs = ReadonlyArray<readonly [string, string]>;
 
 const MULTI_VALUED = new Set(['tag', 'sort_key', 'sort_dir']);
 const LIST_PARAMS = new Set(['limit', 'marker', 'member_status', 'tag', 'sort', 'sort_key', 'sort_dir']);
 /** Columns filtered with Glance's `eq:`/`in:` operator syntax. */
-const OPERATOR_COLUMNS = new Set(['name', 'id', 'status', 'container_format', 'disk_format']);
+const OPERATOR_COLUMNS = FILTER_COLUMNS.operator;
 /** Other image columns Glance compares for equality. */
-const TEXT_COLUMNS = new Set(['owner', 'checksum', 'os_hash_algo', 'os_hash_value']);
-const NUMBER_COLUMNS = new Set(['size', 'virtual_size', 'min_disk', 'min_ram']);
+const TEXT_COLUMNS = FILTER_COLUMNS.text;
+/** Integer columns: equality, and ranges with `<column>_min` / `<column>_max`. */
+const NUMBER_COLUMNS = FILTER_COLUMNS.number;
+/** Time columns: an ISO 8601 time with one of TIME_OPERATORS. */
+const TIME_COLUMNS = FILTER_COLUMNS.time;
 const TIME_OPERATORS = new Set(['gt', 'gte', 'lt', 'lte', 'neq', 'eq']);
 
 /** Parses the query string of a request URL into ordered pairs (`+` and %-escapes decoded). */
@@ -68,12 +73,12 @@ function columnFilter(key: string, value: string): ImageFilter {
     if (NUMBER_COLUMNS.has(column)) return { column: column as 'size', op: key.endsWith('_min') ? 'gte' : 'lte', value: bound };
     return { property: key, value };
   }
-  if (key === 'created_at' || key === 'updated_at') {
+  if (TIME_COLUMNS.has(key)) {
     const [op, time] = splitOperator(value);
     const threshold = parseIsoTime(time);
     if (threshold === undefined) throw new BadRequestError(`Bad "${key}" query filter format. Use ISO 8601 DateTime notation.`);
     if (!TIME_OPERATORS.has(op)) throw new BadRequestError('Unable to filter on a unknown operator.');
-    return { column: key, op: op as 'eq', value: threshold.toISOString() };
+    return { column: key as 'created_at', op: op as 'eq', value: threshold.toISOString() };
   }
   if (OPERATOR_COLUMNS.has(key)) {
     const [op, operand] = splitOperator(value);

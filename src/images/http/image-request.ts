@@ -3,59 +3,31 @@
  * `RequestDeserializer`): the create body, the JSON-patch document and the list query, each with
  * Glance's checks in Glance's order and its texts. Schema checks go through the shared Ajv.
  */
+import {
+  CREATE_DISALLOWED,
+  imageAttribute,
+  NULLABLE_PROPERTIES,
+  PATCH_BASE_ATTRIBUTES,
+  PATCH_READ_ONLY,
+  RESERVED_ATTRIBUTES,
+  type ImageAttributeRow,
+} from '../../base/image-attributes.ts';
 import { BadRequestError, ForbiddenError } from '../../base/errors.ts';
+import { GLANCE_IMAGE_SCHEMA_ID, type Validator } from '../../base/validation.ts';
 import type { ImageChange, NewImageRequest } from '../services/image-service.ts';
-import type { Visibility } from '../../base/domain.ts';
-import type { Validator } from '../../base/validation.ts';
-import { explainSchemaFailure, pyRepr } from './image-schema-errors.ts';
+import { explainSchemaFailure } from './image-schema-errors.ts';
+import { pyRepr } from './python-repr.ts';
 
-export const IMAGE_SCHEMA_ID = 'image-create.json';
+/** The image schema every create body and every PATCH value is checked against. */
+export const IMAGE_SCHEMA_ID = GLANCE_IMAGE_SCHEMA_ID;
 
-/** Glance refuses these in a create body before anything else. */
-const DISALLOWED = ['direct_url', 'self', 'file', 'schema', 'stores'];
-/** Read-only in a PATCH (Glance's `_readonly_properties`). */
-const READ_ONLY_PATCH = [
-  'created_at',
-  'updated_at',
-  'status',
-  'checksum',
-  'size',
-  'virtual_size',
-  'direct_url',
-  'self',
-  'file',
-  'schema',
-  'id',
-  'os_hash_algo',
-  'os_hash_value',
-];
-const RESERVED = ['location', 'deleted', 'deleted_at'];
-/** Writable base attributes; every other name is an extra property. */
-const BASE_ATTRIBUTES = new Set([
-  'name',
-  'visibility',
-  'protected',
-  'os_hidden',
-  'min_disk',
-  'min_ram',
-  'disk_format',
-  'container_format',
-  'owner',
-  'tags',
-  'locations',
-]);
+/** Extra property names in this namespace are reserved, like RESERVED_ATTRIBUTES. */
 const RESERVED_PREFIX = 'os_glance';
-/** Read-only attributes that Glance's image factory refuses on create (after the policy checks). */
-const READ_ONLY_CREATE = new Set(['created_at', 'updated_at', 'status', 'checksum', 'size', 'virtual_size']);
-/** Accepted and ignored on create, as Glance does. */
-const IGNORED_CREATE = new Set(['os_hash_algo', 'os_hash_value']);
-/** Extra properties the image schema declares as nullable; null means "not set" here. */
-const NULLABLE_PROPERTIES = new Set(['kernel_id', 'ramdisk_id']);
-
 const MAX_PROPERTY_NAME = 255;
 /** Glance stores values in a TEXT column; larger values would fail in its database. */
 const MAX_PROPERTY_VALUE = 65535;
 
+/** The PATCH media types Glance accepts, each with the JSON-patch draft it speaks. */
 export const PATCH_MEDIA_TYPES: Readonly<Record<string, 4 | 10>> = {
   'application/openstack-images-v2.0-json-patch': 4,
   'application/openstack-images-v2.1-json-patch': 10,
@@ -67,9 +39,10 @@ const isObject = (value: unknown): value is JsonObject => value !== null && type
 /** Python's `str()` of a JSON value, as Glance's `%s` formatting shows it. */
 const pyStr = (value: unknown): string => (typeof value === 'string' ? value : pyRepr(value as never));
 
+/** What checking a document against the image schema needs: the validator, and the document to quote. */
 export interface ImageSchemaCheck {
   validator: Validator;
-  /** schemas/glance/image.json: the document Glance's error texts quote. */
+  /** schemas/glance/image.json as served: the document Glance's error texts quote. */
   glanceSchema: unknown;
 }
 
@@ -80,16 +53,41 @@ function validateAgainstImageSchema(check: ImageSchemaCheck, document: unknown):
 
 function checkExtraProperty(name: string, value: unknown): void {
   if ([...name].length > MAX_PROPERTY_NAME) throw new BadRequestError('Custom property should not be greater than 255 characters.');
-  if (RESERVED.includes(name) || name.startsWith(RESERVED_PREFIX)) throw new ForbiddenError(`Attribute '${name}' is reserved.`);
+  if (RESERVED_ATTRIBUTES.has(name) || name.startsWith(RESERVED_PREFIX)) throw new ForbiddenError(`Attribute '${name}' is reserved.`);
   if (typeof value === 'string' && [...value].length > MAX_PROPERTY_VALUE) {
     throw new BadRequestError(`Custom property value should not be greater than ${MAX_PROPERTY_VALUE} characters.`);
+  }
+}
+
+/** Image fields a create body sets by name: its writable attributes but `tags` (read whole, first). */
+type CreateField = Exclude<Extract<ImageAttributeRow, { create: 'writable' }>['field'], 'tags'>;
+
+/** Reads one member of a schema-checked create body into `request` (read-only names into `readOnly`). */
+function readCreateMember(request: NewImageRequest, readOnly: string[], key: string, value: unknown): void {
+  const attribute = imageAttribute(key);
+  switch (attribute?.create) {
+    case 'writable':
+      // Each is a NewImageRequest field of the same name as its Image field.
+      if (attribute.field !== 'tags') (request as Record<CreateField, unknown>)[attribute.field] = value;
+      return;
+    case 'invisible':
+      request.hasLocations = true;
+      return;
+    case 'read-only':
+      readOnly.push(key);
+      return;
+    case 'ignored':
+      return;
+    default:
+      checkExtraProperty(key, value);
+      if (!(value === null && NULLABLE_PROPERTIES.has(key))) request.properties[key] = value as string;
   }
 }
 
 /** `POST /v2/images`: the parsed JSON body → what the service needs. */
 export function parseCreateBody(check: ImageSchemaCheck, body: unknown): NewImageRequest {
   if (isObject(body)) {
-    const disallowed = DISALLOWED.find((key) => Object.hasOwn(body, key));
+    const disallowed = CREATE_DISALLOWED.find((key) => Object.hasOwn(body, key));
     if (disallowed !== undefined) throw new ForbiddenError(`Attribute '${disallowed}' is read-only.`);
   }
   validateAgainstImageSchema(check, body);
@@ -101,51 +99,7 @@ export function parseCreateBody(check: ImageSchemaCheck, body: unknown): NewImag
     tags: (document['tags'] as string[] | undefined) ?? [],
   };
   const readOnly: string[] = [];
-  for (const [key, value] of Object.entries(document)) {
-    switch (key) {
-      case 'tags':
-        break;
-      case 'id':
-        request.id = value as string;
-        break;
-      case 'name':
-        request.name = value as string | null;
-        break;
-      case 'visibility':
-        request.visibility = value as Visibility;
-        break;
-      case 'protected':
-        request.protected = value as boolean;
-        break;
-      case 'os_hidden':
-        request.osHidden = value as boolean;
-        break;
-      case 'min_disk':
-        request.minDisk = value as number;
-        break;
-      case 'min_ram':
-        request.minRam = value as number;
-        break;
-      case 'disk_format':
-        request.diskFormat = value as string | null;
-        break;
-      case 'container_format':
-        request.containerFormat = value as string | null;
-        break;
-      case 'owner':
-        request.owner = value as string | null;
-        break;
-      case 'locations':
-        request.hasLocations = true;
-        break;
-      default:
-        if (READ_ONLY_CREATE.has(key)) readOnly.push(key);
-        else if (!IGNORED_CREATE.has(key)) {
-          checkExtraProperty(key, value);
-          if (!(value === null && NULLABLE_PROPERTIES.has(key))) request.properties[key] = value as string;
-        }
-    }
-  }
+  for (const [key, value] of Object.entries(document)) readCreateMember(request, readOnly, key, value);
   request.readOnly = readOnly;
   return request;
 }
@@ -213,11 +167,11 @@ export function parsePatch(check: ImageSchemaCheck, body: unknown, draft: 4 | 10
       change.value = raw['value'];
     }
     const root = path[0]!;
-    if (READ_ONLY_PATCH.includes(root)) throw new ForbiddenError(`Attribute '${root}' is read-only.`);
-    if (RESERVED.includes(root) || root.startsWith(RESERVED_PREFIX)) throw new ForbiddenError(`Attribute '${root}' is reserved.`);
+    if (PATCH_READ_ONLY.has(root)) throw new ForbiddenError(`Attribute '${root}' is read-only.`);
+    if (RESERVED_ATTRIBUTES.has(root) || root.startsWith(RESERVED_PREFIX)) throw new ForbiddenError(`Attribute '${root}' is reserved.`);
     if (op === 'remove') return change;
     validateAgainstImageSchema(check, { [root]: path.length === 1 ? change.value : [change.value] });
-    if (!BASE_ATTRIBUTES.has(root)) checkExtraProperty(root, change.value);
+    if (!PATCH_BASE_ATTRIBUTES.has(root)) checkExtraProperty(root, change.value);
     return change;
   });
 }

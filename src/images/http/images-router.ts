@@ -3,27 +3,32 @@
  * Glance's deserializer does, call one service method, render Glance's representation.
  * Import (`/import`, `/stage`) is not offered, so no OpenStack-image-import-methods header is sent.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type RequestHandler } from 'express';
 import { UnsupportedMediaTypeError } from '../../base/errors.ts';
-import type { ImageService } from '../services/image-service.ts';
 import type { Validator } from '../../base/validation.ts';
 import { jsonBodyOf, rawBody, refuseBody } from '../../http/body.ts';
 import { callerOf } from '../../http/caller.ts';
-import { mediaType, parseCreateBody, parsePatch, PATCH_MEDIA_TYPES, type ImageSchemaCheck } from './image-request.ts';
-import { listLinks, parseListQuery, queryPairsOf } from './image-list-request.ts';
-import { imagePath, toImagesView, toImageView } from './image-views.ts';
 import { sendJson, sendNoContent } from '../../http/respond.ts';
 import { resource } from '../../http/routing.ts';
+import type { ImageService } from '../services/image-service.ts';
+import { listLinks, parseListQuery, queryPairsOf } from './image-list-request.ts';
+import { IMAGE_SCHEMA_ID, mediaType, parseCreateBody, parsePatch, PATCH_MEDIA_TYPES, type ImageSchemaCheck } from './image-request.ts';
+import { imagePath, toImagesView, toImageView } from './image-views.ts';
 
+/** What the image routes need. */
 export interface ImagesRouterDeps {
   service: ImageService;
+  /** Checks bodies against the image schema, and holds the served document that Glance's 400 texts quote. */
   validator: Validator;
-  /** Directory of the served Glance schema documents; image.json is quoted in 400 texts. */
-  glanceSchemaDir: string;
   /** Base of the absolute Location header on create. */
+  publicUrl: string;
+}
+
+/** What the handlers share. */
+interface Handlers {
+  service: ImageService;
+  check: ImageSchemaCheck;
   publicUrl: string;
 }
 
@@ -32,32 +37,30 @@ const unsupportedMediaType = (req: Request): UnsupportedMediaTypeError =>
 
 const imageIdOf = (req: Request): string => String(req.params['imageId']);
 
-export function createImagesRouter(deps: ImagesRouterDeps): Router {
-  const { service } = deps;
-  const check: ImageSchemaCheck = {
-    validator: deps.validator,
-    glanceSchema: JSON.parse(readFileSync(join(deps.glanceSchemaDir, 'image.json'), 'utf8')) as unknown,
-  };
-  // Strict: `/images/` is not `/images`, as in Glance (its router gives the generic 404).
-  const router = Router({ strict: true });
-
-  const list: RequestHandler = async (req, res) => {
+function listImages({ service }: Handlers): RequestHandler {
+  return async (req, res) => {
     const pairs = queryPairsOf(req.originalUrl);
     const page = await service.list(callerOf(res), parseListQuery(pairs));
     sendJson(res, 200, toImagesView(page.images, listLinks(pairs, page.nextMarker)));
   };
+}
 
-  const create: RequestHandler = async (req, res) => {
+function createImage({ service, check, publicUrl }: Handlers): RequestHandler {
+  return async (req, res) => {
     const image = await service.create(callerOf(res), parseCreateBody(check, jsonBodyOf(req)));
-    res.setHeader('Location', `${deps.publicUrl}${imagePath(image.id)}`);
+    res.setHeader('Location', `${publicUrl}${imagePath(image.id)}`);
     sendJson(res, 201, toImageView(image));
   };
+}
 
-  const show: RequestHandler = async (req, res) => {
+function showImage({ service }: Handlers): RequestHandler {
+  return async (req, res) => {
     sendJson(res, 200, toImageView(await service.get(callerOf(res), imageIdOf(req))));
   };
+}
 
-  const update: RequestHandler = async (req, res) => {
+function updateImage({ service, check }: Handlers): RequestHandler {
+  return async (req, res) => {
     const draft = PATCH_MEDIA_TYPES[mediaType(req.get('content-type'))];
     if (draft === undefined) {
       res.setHeader('Accept-Patch', Object.keys(PATCH_MEDIA_TYPES).sort().join(', '));
@@ -66,14 +69,18 @@ export function createImagesRouter(deps: ImagesRouterDeps): Router {
     const changes = parsePatch(check, jsonBodyOf(req), draft);
     sendJson(res, 200, toImageView(await service.update(callerOf(res), imageIdOf(req), changes)));
   };
+}
 
-  const remove: RequestHandler = async (req, res) => {
+function deleteImage({ service }: Handlers): RequestHandler {
+  return async (req, res) => {
     await service.delete(callerOf(res), imageIdOf(req));
     sendNoContent(res);
   };
+}
 
-  // The body is never buffered: the request stream goes straight to the service.
-  const upload: RequestHandler = async (req, res) => {
+/** The body is never buffered: the request stream goes straight to the service. */
+function uploadData({ service }: Handlers): RequestHandler {
+  return async (req, res) => {
     const length = req.get('content-length');
     try {
       if (mediaType(req.get('content-type')) !== 'application/octet-stream') throw unsupportedMediaType(req);
@@ -85,8 +92,10 @@ export function createImagesRouter(deps: ImagesRouterDeps): Router {
     }
     sendNoContent(res);
   };
+}
 
-  const download: RequestHandler = async (req, res) => {
+function downloadData({ service }: Handlers): RequestHandler {
+  return async (req, res) => {
     const { image, data } = await service.download(callerOf(res), imageIdOf(req));
     if (data === undefined) {
       sendNoContent(res);
@@ -99,9 +108,23 @@ export function createImagesRouter(deps: ImagesRouterDeps): Router {
     // Headers are out; a failure now can only cut the stream short, which pipeline does.
     await pipeline(data.stream, res).catch(() => undefined);
   };
+}
 
-  resource(router, '/images', { get: list, post: [rawBody, create] });
-  resource(router, '/images/:imageId', { get: [refuseBody, show], patch: [rawBody, update], delete: [refuseBody, remove] });
-  resource(router, '/images/:imageId/file', { get: [refuseBody, download], put: upload });
+/** The image routes, mounted under `/v2`. */
+export function createImagesRouter(deps: ImagesRouterDeps): Router {
+  const handlers: Handlers = {
+    service: deps.service,
+    check: { validator: deps.validator, glanceSchema: deps.validator.schema(IMAGE_SCHEMA_ID) },
+    publicUrl: deps.publicUrl,
+  };
+  // Strict: `/images/` is not `/images`, as in Glance (its router gives the generic 404).
+  const router = Router({ strict: true });
+  resource(router, '/images', { get: listImages(handlers), post: [rawBody, createImage(handlers)] });
+  resource(router, '/images/:imageId', {
+    get: [refuseBody, showImage(handlers)],
+    patch: [rawBody, updateImage(handlers)],
+    delete: [refuseBody, deleteImage(handlers)],
+  });
+  resource(router, '/images/:imageId/file', { get: [refuseBody, downloadData(handlers)], put: uploadData(handlers) });
   return router;
 }

@@ -5,6 +5,7 @@
  */
 import type { Caller, Image } from '../../base/domain.ts';
 
+/** Whether `caller` may see `image`; `callerHasMemberRow`: its project has a live member row on it. */
 export function canSeeImage(caller: Caller, image: Image, callerHasMemberRow: boolean): boolean {
   if (caller.isAdmin) return true;
   if (image.owner === null) return true;

@@ -4,6 +4,7 @@
  * The first failure aborts the whole request; nothing is saved.
  */
 import { BadRequestError, ConflictError, ForbiddenError } from '../../base/errors.ts';
+import { NOT_REMOVABLE, PATCH_WRITABLE } from '../../base/image-attributes.ts';
 import type { ImagePolicy } from './image-policy.ts';
 import type { Caller, Image, Visibility } from '../../base/domain.ts';
 
@@ -16,23 +17,6 @@ export interface ImageChange {
   /** 4 for `application/openstack-images-v2.0-json-patch`, 10 for v2.1. */
   draft: 4 | 10;
 }
-
-/** Base attributes a PATCH may touch (Glance's `hasattr(image, name)` for writable ones). */
-const BASE_ATTRIBUTES = new Set([
-  'name',
-  'visibility',
-  'protected',
-  'os_hidden',
-  'min_disk',
-  'min_ram',
-  'disk_format',
-  'container_format',
-  'owner',
-  'tags',
-]);
-
-/** Attributes that Glance's image object has but refuses to drop (read-only ones never get here). */
-const NOT_REMOVABLE = new Set([...BASE_ATTRIBUTES, 'status', 'checksum', 'size', 'virtual_size', 'locations', 'created_at', 'updated_at']);
 
 /** Glance's `_validate_db_int` limit for min_disk/min_ram. */
 export const MAX_DB_INT = 2 ** 31 - 1;
@@ -106,6 +90,7 @@ function locationsChange(change: ImageChange): never {
   throw new ForbiddenError(`It's not allowed to ${change.op} locations if locations are invisible.`);
 }
 
+/** Who is patching, and the policy their changes are checked against. */
 export interface PatchContext {
   caller: Caller;
   policy: ImagePolicy;
@@ -126,16 +111,16 @@ export function applyChanges({ caller, policy }: PatchContext, image: Image, cha
       case 'replace':
         if (name === 'owner' && !caller.isAdmin) throw new ForbiddenError("Owner can't be updated by non admin.");
         modify(name, change.value);
-        if (BASE_ATTRIBUTES.has(name)) setAttribute(image, name, change.value);
+        if (PATCH_WRITABLE.has(name)) setAttribute(image, name, change.value);
         else if (hasProperty(name)) setProperty(image, name, change.value);
         else throw new ConflictError(`Property ${name} does not exist.`);
         break;
       case 'add':
         modify(name, change.value);
-        if (change.draft === 4 && (BASE_ATTRIBUTES.has(name) || hasProperty(name))) {
+        if (change.draft === 4 && (PATCH_WRITABLE.has(name) || hasProperty(name))) {
           throw new ConflictError(`Property ${name} already present.`);
         }
-        if (BASE_ATTRIBUTES.has(name)) setAttribute(image, name, change.value);
+        if (PATCH_WRITABLE.has(name)) setAttribute(image, name, change.value);
         else setProperty(image, name, change.value);
         break;
       case 'remove':

@@ -13,11 +13,13 @@ import type { PolicyMode } from '../../base/config.ts';
 import { ForbiddenError, NotFoundError } from '../../base/errors.ts';
 import type { Caller, Image, Visibility } from '../../base/domain.ts';
 
+/** Glance's rules that need the caller to own the image. */
 export type OwnerAction = 'modify_image' | 'delete_image' | 'upload_image';
 
 const has = (caller: Caller, role: string): boolean => caller.roles.includes(role);
 const refused = (rule: string): ForbiddenError => new ForbiddenError(`You are not authorized to complete ${rule} action.`);
 
+/** Glance's image policy checks; each throws Glance's error when the rule refuses. */
 export interface ImagePolicy {
   /** `get_image` (the database-level visibility rule is checked before, by the service). */
   enforceGet(caller: Caller): void;
@@ -33,6 +35,7 @@ export interface ImagePolicy {
   enforceDownload(caller: Caller): void;
 }
 
+/** The image policy of one mode (config policy.mode). */
 export function createImagePolicy(mode: PolicyMode): ImagePolicy {
   const legacy = mode === 'legacy';
 

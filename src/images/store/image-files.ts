@@ -47,6 +47,7 @@ function storageError(error: unknown): unknown {
   return error;
 }
 
+/** What a completed write learned about the data. */
 export interface WrittenImageData {
   size: number;
   md5: string;
@@ -55,6 +56,7 @@ export interface WrittenImageData {
   head: Buffer;
 }
 
+/** Image data, one file per image. */
 export interface ImageFileStore {
   /** Streams `data` into the image's file. Rejects with ImageDataTooLargeError past `maxBytes`. */
   write(imageId: string, data: Readable, maxBytes: number): Promise<WrittenImageData>;
@@ -132,84 +134,102 @@ async function copy(data: Readable, limiter: HashingLimiter, file: Writable): Pr
   }
 }
 
-export function createImageFileStore(dir: string): ImageFileStore {
-  const pathOf = (imageId: string): string => join(dir, safeName(imageId));
-  let ready: Promise<unknown> | undefined;
-  const ensureDir = (): Promise<unknown> =>
-    (ready ??= mkdir(dir, { recursive: true }).catch((error: unknown) => {
-      ready = undefined;
+/** `dir`'s temporary files, each with the safe name of its image; none when `dir` does not exist. */
+async function listTemporaries(dir: string): Promise<Array<{ name: string; image: string }>> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return names.flatMap((name) => {
+    const match = TEMPORARY.exec(name);
+    return match === null ? [] : [{ name, image: match[1]! }];
+  });
+}
+
+/** Removes a file; false when it was already gone. */
+async function unlinkIfPresent(path: string): Promise<boolean> {
+  return unlink(path).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      return false;
+    },
+  );
+}
+
+/** Image data as files in one directory, created on first write. */
+export class LocalImageFileStore implements ImageFileStore {
+  private ready: Promise<unknown> | undefined;
+
+  constructor(private readonly dir: string) {}
+
+  private pathOf(imageId: string): string {
+    return join(this.dir, safeName(imageId));
+  }
+
+  /** Creates the directory once; a failure is retried by the next write. */
+  private ensureDir(): Promise<unknown> {
+    return (this.ready ??= mkdir(this.dir, { recursive: true }).catch((error: unknown) => {
+      this.ready = undefined;
       throw error;
     }));
+  }
 
-  return {
-    async write(imageId, data, maxBytes) {
-      const temporary = join(dir, `.${safeName(imageId)}.${randomUUID()}.part`);
-      const limiter = new HashingLimiter(maxBytes);
-      try {
-        await ensureDir();
-        // `flush`: fsync before close, so the data is on disk before the rename makes it visible.
-        await copy(data, limiter, createWriteStream(temporary, { flags: 'wx', flush: true }));
-        await rename(temporary, pathOf(imageId));
-        await syncDirectory(dir);
-      } catch (error) {
-        await unlink(temporary).catch(() => undefined);
-        throw storageError(error);
-      }
-      return { size: limiter.size, md5: limiter.md5.digest('hex'), sha512: limiter.sha512.digest('hex'), head: limiter.head };
-    },
+  async write(imageId: string, data: Readable, maxBytes: number): Promise<WrittenImageData> {
+    const temporary = join(this.dir, `.${safeName(imageId)}.${randomUUID()}.part`);
+    const limiter = new HashingLimiter(maxBytes);
+    try {
+      await this.ensureDir();
+      // `flush`: fsync before close, so the data is on disk before the rename makes it visible.
+      await copy(data, limiter, createWriteStream(temporary, { flags: 'wx', flush: true }));
+      await rename(temporary, this.pathOf(imageId));
+      await syncDirectory(this.dir);
+    } catch (error) {
+      await unlink(temporary).catch(() => undefined);
+      throw storageError(error);
+    }
+    return { size: limiter.size, md5: limiter.md5.digest('hex'), sha512: limiter.sha512.digest('hex'), head: limiter.head };
+  }
 
-    async open(imageId) {
+  async open(imageId: string): Promise<{ stream: Readable; size: number } | undefined> {
+    try {
+      // Size and stream come from one open file, so a concurrent delete cannot split them.
+      const handle = await open(this.pathOf(imageId), 'r');
       try {
-        // Size and stream come from one open file, so a concurrent delete cannot split them.
-        const handle = await open(pathOf(imageId), 'r');
-        try {
-          const { size } = await handle.stat();
-          return { stream: handle.createReadStream(), size };
-        } catch (error) {
-          await handle.close();
-          throw error;
-        }
+        const { size } = await handle.stat();
+        return { stream: handle.createReadStream(), size };
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        await handle.close();
         throw error;
       }
-    },
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
 
-    async remove(imageId) {
-      await unlink(pathOf(imageId)).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error;
-      });
-    },
+  async remove(imageId: string): Promise<void> {
+    await unlinkIfPresent(this.pathOf(imageId));
+  }
 
-    async removeLeftovers(inProgress) {
-      let names: string[];
-      try {
-        names = await readdir(dir);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-        throw error;
-      }
-      const temporaries = names.flatMap((name) => {
-        const match = TEMPORARY.exec(name);
-        return match === null ? [] : [{ name, image: match[1]! }];
-      });
-      if (temporaries.length === 0) return 0;
-      const keep = new Set((await inProgress()).map(safeName));
-      let removed = 0;
-      for (const { name, image } of temporaries) {
-        if (keep.has(image)) continue;
-        await unlink(join(dir, name)).then(
-          () => {
-            removed += 1;
-          },
-          (error: NodeJS.ErrnoException) => {
-            if (error.code !== 'ENOENT') throw error;
-          },
-        );
-      }
-      return removed;
-    },
-  };
+  async removeLeftovers(inProgress: () => Promise<readonly string[]>): Promise<number> {
+    const temporaries = await listTemporaries(this.dir);
+    if (temporaries.length === 0) return 0;
+    const keep = new Set((await inProgress()).map(safeName));
+    let removed = 0;
+    for (const { name, image } of temporaries) {
+      if (!keep.has(image) && (await unlinkIfPresent(join(this.dir, name)))) removed += 1;
+    }
+    return removed;
+  }
+}
+
+/** The image file store over `dir`. */
+export function createImageFileStore(dir: string): ImageFileStore {
+  return new LocalImageFileStore(dir);
 }
 
 /** fsync of a directory, so that a rename in it survives a power loss. */

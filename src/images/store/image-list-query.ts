@@ -5,6 +5,7 @@
  * shared with the caller; pages continue from the marker's sort values, never with OFFSET.
  */
 import type { Knex } from 'knex';
+import { IMAGE_FIELDS } from '../../base/image-attributes.ts';
 import type { ImageFilter, ImageSort, ImageSortKey } from '../../base/image-query.ts';
 import type { Image, MemberStatus } from '../../base/domain.ts';
 import { isSqlite } from '../../store/db.ts';
@@ -15,6 +16,7 @@ import { isSqlite } from '../../store/db.ts';
  */
 export type ImageListScope = { kind: 'all' } | { kind: 'project'; projectId: string; memberStatus: MemberStatus | 'all' };
 
+/** One page of `GET /v2/images`, as the service asks for it. */
 export interface ImageListQuery {
   scope: ImageListScope;
   /** Keep only images with this visibility. */
@@ -32,16 +34,12 @@ export interface ImageListQuery {
 /** Nullable sort columns compare through a default, the same in ORDER BY and in the keyset. */
 const NULL_SORT_DEFAULT: Partial<Record<ImageSortKey, string | number>> = { name: '', container_format: '', disk_format: '', size: -1 };
 
-const MARKER_VALUE: Record<ImageSortKey, (image: Image) => string | number | null> = {
-  name: (i) => i.name,
-  status: (i) => i.status,
-  container_format: (i) => i.containerFormat,
-  disk_format: (i) => i.diskFormat,
-  size: (i) => i.size,
-  id: (i) => i.id,
-  created_at: (i) => i.createdAt,
-  updated_at: (i) => i.updatedAt,
-};
+/** The marker image's value for a sort key: the Image field that holds the column. */
+function markerValue(marker: Image, key: ImageSortKey): string | number | null {
+  const field = IMAGE_FIELDS.get(key);
+  if (field === undefined) throw new Error(`sort key ${key} is no Image field`);
+  return marker[field] as string | number | null;
+}
 
 function sortExpression(db: Knex, key: ImageSortKey): Knex.Raw {
   const fallback = NULL_SORT_DEFAULT[key];
@@ -142,7 +140,7 @@ function applyFilter(db: Knex, query: Knex.QueryBuilder, filter: ImageFilter): v
 
 /** `(k1 > v1) or (k1 = v1 and k2 > v2) or …`, with each key's own direction. */
 function applyKeyset(db: Knex, query: Knex.QueryBuilder, sort: ImageSort[], marker: Image): void {
-  const values = sort.map(({ key }) => MARKER_VALUE[key](marker) ?? NULL_SORT_DEFAULT[key] ?? null);
+  const values = sort.map(({ key }) => markerValue(marker, key) ?? NULL_SORT_DEFAULT[key] ?? null);
   // Implied by the chain below, but as a plain range it lets the index seek to the marker.
   const first = sort[0]!;
   void query.where(sortExpression(db, first.key), first.dir === 'asc' ? '>=' : '<=', values[0] as string | number);

@@ -1,7 +1,8 @@
 /**
  * Images, their extra properties and tags. One round trip per read: properties and tags come
  * back as JSON aggregates next to the image row, and `findForCaller` adds whether the caller's
- * project holds a live member row, so that the visibility rule needs nothing else.
+ * project holds a live member row, so that the visibility rule needs nothing else. A store bound
+ * to a transaction takes the image lock (store/transactions.ts) before it reads the image.
  */
 import type { Knex } from 'knex';
 import { ConflictError } from '../../base/errors.ts';
@@ -9,9 +10,10 @@ import type { Image, ImageStatus } from '../../base/domain.ts';
 import type { Db } from '../../store/db.ts';
 import { buildListQuery, type ImageListQuery } from './image-list-query.ts';
 import { isUniqueViolation } from '../../store/sql-errors.ts';
-import { imageColumnValues, imageSelect, toImage, type ImageRow } from '../../store/image-rows.ts';
-import { inNewTransaction } from '../../store/transactions.ts';
+import { columnValuesOf, imageColumnValues, imageSelect, toImage, type ImageRow } from '../../store/image-rows.ts';
+import { inNewTransaction, lockImage } from '../../store/transactions.ts';
 
+// The list query is part of the store's contract.
 export type { ImageListQuery, ImageListScope } from './image-list-query.ts';
 
 /** The image together with what the visibility rule needs to know about the caller. */
@@ -24,6 +26,7 @@ export interface ImageForCaller {
 /** Fields set when an upload finishes. */
 export type ImageDataFields = Pick<Image, 'size' | 'virtualSize' | 'checksum' | 'osHashAlgo' | 'osHashValue'>;
 
+/** Images, their extra properties and tags. */
 export interface ImageStore {
   findById(id: string): Promise<Image | undefined>;
   findForCaller(id: string, projectId: string): Promise<ImageForCaller | undefined>;
@@ -46,7 +49,7 @@ export interface ImageStore {
   /** Deletes the image with its member rows, properties and tags in one transaction. */
   delete(id: string): Promise<boolean>;
   list(query: ImageListQuery): Promise<Image[]>;
-  /** Runs `work` in one transaction with a store bound to it, in which `findForCaller` locks the image first. */
+  /** Runs `work` in one transaction with a store bound to it, in which `findForCaller` takes the image lock first. */
   transaction<T>(work: (store: ImageStore) => Promise<T>): Promise<T>;
 }
 
@@ -60,119 +63,119 @@ async function writePropertiesAndTags(trx: Knex, image: Image): Promise<void> {
   for (let i = 0; i < tags.length; i += 100) await trx('image_tags').insert(tags.slice(i, i + 100));
 }
 
+/** SQL for the caller's live member row, added to the image read by `findForCaller`. */
+const IS_MEMBER_SQL = 'exists (select 1 from image_members m where m.image_id = i.id and m.member_id = ? and m.deleted = ?) as is_member';
+
 /**
- * `reads` serves the reads made outside a transaction (see db.ts `createReadDb`); writes and
- * everything inside a transaction use `db`.
+ * The image store over knex. `reads` serves the reads made outside a transaction (see db.ts
+ * `createReadDb`); writes and everything inside a transaction use `db`, and inside a transaction
+ * everything reads its own writes.
  */
-export function createImageStore(db: Db, reads: Db = db): ImageStore {
-  const inTransaction = db.isTransaction === true;
-  // Inside a transaction everything reads its own writes.
-  const reader = inTransaction ? db : reads;
-  const withTransaction = <T>(work: (trx: Knex) => Promise<T>): Promise<T> => (inTransaction ? work(db) : inNewTransaction(db, work));
+export class KnexImageStore implements ImageStore {
+  private readonly inTransaction: boolean;
+  private readonly reader: Db;
 
-  const store: ImageStore = {
-    async findById(id) {
-      const row = (await imageSelect(reader).where('i.id', id).first()) as ImageRow | undefined;
-      return row === undefined ? undefined : toImage(row);
-    },
+  constructor(
+    private readonly db: Db,
+    reads: Db = db,
+  ) {
+    this.inTransaction = db.isTransaction === true;
+    this.reader = this.inTransaction ? db : reads;
+  }
 
-    async findForCaller(id, projectId) {
-      if (inTransaction) {
-        // Write before reading: this takes the row lock on PostgreSQL and the write lock on
-        // SQLite up front, so a read-modify-write cannot interleave with another writer (nor
-        // fail upgrading a SQLite read snapshot another connection has since changed).
-        await db('images')
-          .where({ id })
-          .update({ updated_at: db.ref('updated_at') });
-      }
-      const query = imageSelect(reader)
-        .select(
-          reader.raw('exists (select 1 from image_members m where m.image_id = i.id and m.member_id = ? and m.deleted = ?) as is_member', [
-            projectId,
-            false,
-          ]),
-        )
-        .where('i.id', id);
-      const row = (await query.first()) as ImageRow | undefined;
-      if (row === undefined) return undefined;
-      return { image: toImage(row), callerIsMember: row.is_member === true || Number(row.is_member) === 1 };
-    },
+  /** Runs `work` in this store's transaction, or in a new one when the store is not bound to one. */
+  private withTransaction<T>(work: (trx: Knex) => Promise<T>): Promise<T> {
+    return this.inTransaction ? work(this.db) : inNewTransaction(this.db, work);
+  }
 
-    async insert(image) {
-      try {
-        await withTransaction(async (trx) => {
-          await trx('images').insert({ id: image.id, created_at: image.createdAt, ...imageColumnValues(image) });
-          await writePropertiesAndTags(trx, image);
-        });
-      } catch (error) {
-        if (isUniqueViolation(error)) throw new ConflictError(`Image ID ${image.id} already exists!`, { cause: error });
-        throw error;
-      }
-    },
+  async findById(id: string): Promise<Image | undefined> {
+    const row = (await imageSelect(this.reader).where('i.id', id).first()) as ImageRow | undefined;
+    return row === undefined ? undefined : toImage(row);
+  }
 
-    update(image) {
-      return withTransaction(async (trx) => {
-        const count = await trx('images').where({ id: image.id }).update(imageColumnValues(image));
-        if (count === 0) return false;
+  async findForCaller(id: string, projectId: string): Promise<ImageForCaller | undefined> {
+    // In a transaction the image lock comes first: a read-modify-write then cannot interleave with
+    // another writer (nor fail upgrading a SQLite read snapshot another connection has since changed).
+    if (this.inTransaction) await lockImage(this.db, id);
+    const query = imageSelect(this.reader)
+      .select(this.reader.raw(IS_MEMBER_SQL, [projectId, false]))
+      .where('i.id', id);
+    const row = (await query.first()) as ImageRow | undefined;
+    if (row === undefined) return undefined;
+    return { image: toImage(row), callerIsMember: row.is_member === true || Number(row.is_member) === 1 };
+  }
+
+  async insert(image: Image): Promise<void> {
+    try {
+      await this.withTransaction(async (trx) => {
+        await trx('images').insert({ id: image.id, created_at: image.createdAt, ...imageColumnValues(image) });
         await writePropertiesAndTags(trx, image);
-        return true;
       });
-    },
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictError(`Image ID ${image.id} already exists!`, { cause: error });
+      throw error;
+    }
+  }
 
-    async transition(id, from, to, updatedAt, data) {
-      const values: Record<string, unknown> = { status: to, updated_at: updatedAt };
-      if (data !== undefined) {
-        Object.assign(values, {
-          size: data.size,
-          virtual_size: data.virtualSize,
-          checksum: data.checksum,
-          os_hash_algo: data.osHashAlgo,
-          os_hash_value: data.osHashValue,
-        });
-      }
+  update(image: Image): Promise<boolean> {
+    return this.withTransaction(async (trx) => {
+      const count = await trx('images').where({ id: image.id }).update(imageColumnValues(image));
+      if (count === 0) return false;
+      await writePropertiesAndTags(trx, image);
+      return true;
+    });
+  }
+
+  async transition(id: string, from: readonly ImageStatus[], to: ImageStatus, updatedAt: string, data?: ImageDataFields): Promise<boolean> {
+    const values: Record<string, unknown> = { status: to, updated_at: updatedAt };
+    if (data !== undefined) Object.assign(values, columnValuesOf(data));
+    const count = await this.db('images')
+      .where({ id })
+      .whereIn('status', [...from])
+      .update(values);
+    return count > 0;
+  }
+
+  async resetStaleUploads(staleBefore: string, updatedAt: string): Promise<string[]> {
+    const { db } = this;
+    const stale = (await db('images').where({ status: 'saving' }).andWhere('updated_at', '<', staleBefore).pluck('id')) as string[];
+    const reset: string[] = [];
+    for (const id of stale) {
       const count = await db('images')
-        .where({ id })
-        .whereIn('status', [...from])
-        .update(values);
-      return count > 0;
-    },
+        .where({ id, status: 'saving' })
+        .andWhere('updated_at', '<', staleBefore)
+        .update({ status: 'queued', updated_at: updatedAt });
+      if (count > 0) reset.push(id);
+    }
+    return reset;
+  }
 
-    async resetStaleUploads(staleBefore, updatedAt) {
-      const stale = (await db('images').where({ status: 'saving' }).andWhere('updated_at', '<', staleBefore).pluck('id')) as string[];
-      const reset: string[] = [];
-      for (const id of stale) {
-        const count = await db('images')
-          .where({ id, status: 'saving' })
-          .andWhere('updated_at', '<', staleBefore)
-          .update({ status: 'queued', updated_at: updatedAt });
-        if (count > 0) reset.push(id);
-      }
-      return reset;
-    },
+  async listIdsInStatus(status: ImageStatus): Promise<string[]> {
+    return this.db('images').where({ status }).pluck('id') as Promise<string[]>;
+  }
 
-    async listIdsInStatus(status) {
-      return db('images').where({ status }).pluck('id') as Promise<string[]>;
-    },
+  delete(id: string): Promise<boolean> {
+    // Explicit deletes rather than relying on ON DELETE CASCADE alone, so that member rows go
+    // with the image even on a connection where SQLite's foreign keys are off.
+    return this.withTransaction(async (trx) => {
+      await trx('image_members').where({ image_id: id }).delete();
+      await trx('image_properties').where({ image_id: id }).delete();
+      await trx('image_tags').where({ image_id: id }).delete();
+      return (await trx('images').where({ id }).delete()) > 0;
+    });
+  }
 
-    delete(id) {
-      // Explicit deletes rather than relying on ON DELETE CASCADE alone, so that member rows go
-      // with the image even on a connection where SQLite's foreign keys are off.
-      return withTransaction(async (trx) => {
-        await trx('image_members').where({ image_id: id }).delete();
-        await trx('image_properties').where({ image_id: id }).delete();
-        await trx('image_tags').where({ image_id: id }).delete();
-        return (await trx('images').where({ id }).delete()) > 0;
-      });
-    },
+  async list(query: ImageListQuery): Promise<Image[]> {
+    const rows = (await buildListQuery(this.reader, imageSelect(this.reader), query)) as ImageRow[];
+    return rows.map(toImage);
+  }
 
-    async list(query) {
-      const rows = (await buildListQuery(reader, imageSelect(reader), query)) as ImageRow[];
-      return rows.map(toImage);
-    },
+  transaction<T>(work: (store: ImageStore) => Promise<T>): Promise<T> {
+    return this.withTransaction((trx) => work(new KnexImageStore(trx)));
+  }
+}
 
-    transaction(work) {
-      return withTransaction((trx) => work(createImageStore(trx)));
-    },
-  };
-  return store;
+/** The image store; `reads` serves the reads made outside a transaction (defaults to `db`). */
+export function createImageStore(db: Db, reads: Db = db): ImageStore {
+  return new KnexImageStore(db, reads);
 }

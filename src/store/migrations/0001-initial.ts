@@ -2,6 +2,13 @@ import type { Knex } from 'knex';
 
 /** Images, their properties and tags, image members, and the built-in identity's tokens. */
 export async function up(knex: Knex): Promise<void> {
+  await createImages(knex);
+  await createImageAttributes(knex);
+  await createImageMembers(knex);
+  await createTokens(knex);
+}
+
+async function createImages(knex: Knex): Promise<void> {
   await knex.schema.createTable('images', (t) => {
     t.string('id', 36).primary();
     t.string('name', 255).nullable();
@@ -28,6 +35,10 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['owner'], 'images_owner_idx');
     t.index(['visibility'], 'images_visibility_idx');
   });
+}
+
+/** Extra properties and tags, each in the order first set. */
+async function createImageAttributes(knex: Knex): Promise<void> {
   await knex.schema.createTable('image_properties', (t) => {
     t.string('image_id', 36).notNullable().references('id').inTable('images').onDelete('CASCADE');
     t.string('name', 255).notNullable();
@@ -42,6 +53,9 @@ export async function up(knex: Knex): Promise<void> {
     t.integer('position').notNullable().defaultTo(0);
     t.primary(['image_id', 'value']);
   });
+}
+
+async function createImageMembers(knex: Knex): Promise<void> {
   await knex.schema.createTable('image_members', (t) => {
     t.string('image_id', 36).notNullable().references('id').inTable('images').onDelete('CASCADE');
     t.string('member_id', 255).notNullable();
@@ -55,6 +69,9 @@ export async function up(knex: Knex): Promise<void> {
     t.primary(['image_id', 'member_id']);
     t.index(['member_id', 'deleted', 'status'], 'image_members_member_idx');
   });
+}
+
+async function createTokens(knex: Knex): Promise<void> {
   await knex.schema.createTable('tokens', (t) => {
     t.string('token_hash', 64).primary();
     t.string('user_id', 255).notNullable();
