@@ -5,7 +5,9 @@
  *   - `src/base`                      base: domain types, errors, config, validation, logger, clock
  *   - `src/store`, `src/http`         shared infrastructure of one layer (database, web)
  *   - `src/<room>/{http,services,store}`  a feature room and its layers
- *   - `src/*.ts`                      the composition root (app.ts, server.ts): may import anything
+ *   - `src/*.ts`, `src/cli`           the composition root (app.ts, compose.ts, server.ts and the
+ *                                     commands of src/cli): may import anything, and no other
+ *                                     folder imports it
  * and the allowed arrows are listed once in `mayImport`. For each folder, every other folder it may
  * not import becomes a `no-restricted-imports` pattern on the relative path that would reach it, so
  * a wrong import fails `npm run lint` with a message that names both folders and the rule.
@@ -24,10 +26,13 @@ const FORBIDDEN_PACKAGES = {
   store: ['express'],
 };
 
+/** The folders of `src/` that belong to the composition root, as `src/*.ts` does. */
+const ROOT_FOLDERS = ['cli'];
+
 /** `src/members/store/x` → { area: 'members', layer: 'store' }; undefined for the composition root. */
 export function classify(folder) {
   const [top, sub] = folder.split('/').slice(1);
-  if (top === undefined) return undefined;
+  if (top === undefined || ROOT_FOLDERS.includes(top)) return undefined;
   if (top === 'base') return { area: 'base', layer: 'base' };
   if (top === 'store' || top === 'http') return { area: 'shared', layer: top };
   if (ROOMS.includes(top) && LAYERS.includes(sub)) return { area: top, layer: sub };
@@ -66,7 +71,11 @@ function foldersUnder(dir) {
 }
 
 const escapeRegex = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const describe = ({ area, layer }) => (area === 'base' ? 'base' : area === 'shared' ? `shared ${layer}` : `${area} ${layer}`);
+const describe = (kind) => {
+  if (kind === undefined) return 'the composition root';
+  const { area, layer } = kind;
+  return area === 'base' ? 'base' : area === 'shared' ? `shared ${layer}` : `${area} ${layer}`;
+};
 
 /** One flat-config object per folder of `src/`, built from the folders that exist now. */
 export function boundaryConfigs(root) {
@@ -74,9 +83,12 @@ export function boundaryConfigs(root) {
     .map((path) => relative(root, path).split('\\').join('/'))
     .filter((folder) => folder !== 'src');
   const classified = folders.map((folder) => ({ folder, kind: classify(folder) }));
-  return classified.map(({ folder, kind }) => {
+  // The composition root's folders (src/cli) get no rule: they may import anything.
+  const ruled = classified.filter(({ kind }) => kind !== undefined);
+  return ruled.map(({ folder, kind }) => {
     const patterns = classified
-      .filter((other) => other.folder !== folder && !mayImport(kind, other.kind))
+      // Nothing imports the composition root.
+      .filter((other) => other.folder !== folder && (other.kind === undefined || !mayImport(kind, other.kind)))
       // A folder's own subfolders are part of it (src/store/migrations is the shared store too).
       .filter((other) => !other.folder.startsWith(`${folder}/`))
       .map((other) => {

@@ -11,6 +11,7 @@ import type { Clock } from './base/clock.ts';
 import type { Config } from './base/config.ts';
 import type { Validator } from './base/validation.ts';
 import { accessLog } from './http/access-log.ts';
+import { createAuditLog } from './http/audit-log.ts';
 import { createErrorHandler, notFoundHandler } from './http/error-handler.ts';
 import { createErrorRenderer, type ErrorRenderer } from './http/error-render.ts';
 import { createHealthRouter } from './http/health.ts';
@@ -67,7 +68,7 @@ interface Services {
   /** The built-in identity: serves /identity in builtin mode, and validates /v2 tokens there. */
   identity: IdentityService;
   /** Validates /v2 tokens: the built-in identity, or a real Keystone in keystone mode. */
-  tokens: TokenAuthenticator & Partial<Pick<KeystoneAuthenticator, 'close'>>;
+  tokens: TokenAuthenticator & Pick<KeystoneAuthenticator, 'projectExists'> & Partial<Pick<KeystoneAuthenticator, 'close'>>;
   uploadRecovery: UploadRecovery;
 }
 
@@ -75,20 +76,25 @@ interface Services {
 function createServices({ config, db, readDb, clock, logger }: AppDeps): Services {
   const images = createImageStore(db, readDb ?? db);
   const files = createImageFileStore(config.images.storeDir);
-  const identity = createIdentityService({ config: config.auth, tokens: createTokenStore(db), clock, logger });
+  const audit = createAuditLog(logger);
+  const identity = createIdentityService({ config: config.auth, tokens: createTokenStore(db), clock, logger, audit });
   const keystone = config.auth.mode === 'keystone' ? config.auth.keystone : undefined;
+  const tokens = keystone === undefined ? identity : createKeystoneAuthenticator({ config: keystone, clock, logger });
+  // Grantees are checked against whichever identity knows the projects (never in trusted-headers mode).
+  const projects = config.members.checkGranteeExists ? tokens : undefined;
   const { savingTimeoutSeconds } = config.images;
   return {
     images: createImageService({
       ...{ store: images, files, clock, policyMode: config.policy.mode },
-      ...{ maxUploadBytes: config.images.maxUploadBytes, savingTimeoutSeconds },
+      ...{ maxUploadBytes: config.images.maxUploadBytes, savingTimeoutSeconds, audit },
     }),
     members: createMemberService({
       members: createMemberStore(db, { reads: readDb ?? db }),
-      ...{ clock, policyMode: config.policy.mode, limits: config.memberLimits },
+      ...{ clock, policyMode: config.policy.mode, limits: config.memberLimits, audit },
+      ...(projects === undefined ? {} : { projects }),
     }),
     identity,
-    tokens: keystone === undefined ? identity : createKeystoneAuthenticator({ config: keystone, clock, logger }),
+    tokens,
     uploadRecovery: createUploadRecovery({ store: images, files, clock, savingTimeoutSeconds, logger }),
   };
 }

@@ -1,115 +1,61 @@
 #!/usr/bin/env node
 /**
- * The process entry point, and the only module that reads the environment, listens, or handles
- * signals. Usage:
- *   glance-share [serve] [--config FILE]   serve the API (GLANCE_SHARE_CONFIG=FILE works too;
- *                                          HOST and PORT override the listen address)
- *   glance-share migrate [--config FILE]   bring the database schema up to date, then exit
+ * The process entry point (the `glance-share` command): reads the command line and the
+ * environment, runs one command of src/cli/, and turns what fails into an exit status. An error an
+ * operator can fix (cli/operator-error.ts: a port in use, a file that cannot be read, an invalid
+ * configuration, a database that does not answer) is printed as its lines, without a stack, and
+ * exits 1; anything else is a bug and prints its stack. `glance-share --help` lists the commands.
  */
-import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { systemClock } from './base/clock.ts';
-import { ConfigError, loadConfig, type Config } from './base/config.ts';
+import { join } from 'node:path';
 import { createLogger } from './base/logger.ts';
-import { createValidator, type Validator } from './base/validation.ts';
-import { migrateDatabase, openGlanceShare, type Runtime } from './compose.ts';
-import { createHttpServer } from './http/http-server.ts';
-import { DEMO_PASSWORD, demoIdentity } from './identity/services/demo-identity.ts';
+import { createValidator } from './base/validation.ts';
+import { checkConfig } from './cli/check-config.ts';
+import { packageVersion, parseCommandLine, USAGE, type Invocation } from './cli/command-line.ts';
+import { effectiveConfig } from './cli/config-file.ts';
+import { hashPasswordCommand } from './cli/hash-password.ts';
+import { OperatorError } from './cli/operator-error.ts';
+import { serve } from './cli/serve.ts';
+import { databaseFailure, ensureWritableDirectories } from './cli/startup-checks.ts';
+import { migrateDatabase } from './compose.ts';
 
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** schemas/ sits beside src/ and dist/ alike. */
+const SCHEMA_DIR = join(import.meta.dirname, '..', 'schemas');
 
-/** Longest a SIGTERM waits for requests in flight (an upload included) before the process exits anyway. */
-const SHUTDOWN_GRACE_MS = 30_000;
-
-interface Invocation {
-  command: 'serve' | 'migrate';
-  config: Readonly<Config>;
-  usingDemo: boolean;
-}
-
-/** The command line and the environment → the command and its validated configuration. */
-async function readInvocation(validator: Validator): Promise<Invocation> {
-  const { values, positionals } = parseArgs({ options: { config: { type: 'string' } }, allowPositionals: true });
-  const command = positionals[0] ?? 'serve';
-  if ((command !== 'serve' && command !== 'migrate') || positionals.length > 1) {
-    throw new ConfigError([`unknown command ${JSON.stringify(positionals.join(' '))}; use "serve" or "migrate"`]);
-  }
-  const configPath = values.config ?? process.env['GLANCE_SHARE_CONFIG'];
-  let file: unknown;
-  if (configPath !== undefined && configPath !== '') {
-    try {
-      file = JSON.parse(readFileSync(configPath, 'utf8'));
-    } catch (error) {
-      throw new ConfigError([`${configPath}: ${(error as Error).message}`]);
+async function run(invocation: Invocation): Promise<void> {
+  const env = { HOST: process.env['HOST'], PORT: process.env['PORT'] };
+  switch (invocation.command) {
+    case 'help':
+      process.stdout.write(USAGE);
+      return;
+    case 'version':
+      process.stdout.write(`${packageVersion()}\n`);
+      return;
+    case 'hash-password':
+      return hashPasswordCommand();
+    case 'check-config':
+      return checkConfig({ configPath: invocation.configPath, env, validator: createValidator(SCHEMA_DIR) });
+    case 'migrate': {
+      const { config } = effectiveConfig({ configPath: invocation.configPath, env, validator: createValidator(SCHEMA_DIR) });
+      ensureWritableDirectories(config, { withImages: false });
+      await migrateDatabase({ config, logger: createLogger(config.logLevel) }).catch((error: unknown) => {
+        throw databaseFailure(error, config);
+      });
+      return;
     }
-  } else {
-    file = { auth: await demoIdentity() };
+    case 'serve': {
+      const validator = createValidator(SCHEMA_DIR);
+      // GLANCE_SHARE_LOG_PRETTY=1 (set by `npm run dev`): human-readable logs through pino-pretty.
+      const prettyLogs = process.env['GLANCE_SHARE_LOG_PRETTY'] === '1';
+      return serve(effectiveConfig({ configPath: invocation.configPath, env, validator }), validator, { prettyLogs });
+    }
   }
-  const config = loadConfig({
-    file,
-    baseDir: configPath ? dirname(resolve(configPath)) : process.cwd(),
-    env: { HOST: process.env['HOST'], PORT: process.env['PORT'] },
-    check: (data) => validator.check('config.json', data),
-  });
-  return { command, config, usingDemo: configPath === undefined || configPath === '' };
-}
-
-async function serve(runtime: Runtime, usingDemo: boolean): Promise<void> {
-  const { config, logger } = runtime;
-  const service = await openGlanceShare(runtime);
-  const server = createHttpServer(service.app, { http: config.http, logger, renderer: service.errorRenderer });
-  server.listen(config.port, config.host);
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('listening', resolveListen);
-    server.once('error', reject);
-  });
-  const { port } = server.address() as AddressInfo;
-  const { host, publicUrl } = config;
-  logger.info({ host, port, publicUrl, database: config.database.client, auth: config.auth.mode }, 'glance-share listening');
-  if (usingDemo) printDemoHelp(publicUrl);
-
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    server.close(() => {
-      service.close().finally(() => process.exit(0));
-    });
-    server.closeIdleConnections();
-    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-}
-
-function printDemoHelp(publicUrl: string): void {
-  process.stdout.write(`
-glance-share is running with its demo identity (no --config given).
-Projects proj-a, proj-b, proj-c with users alice, bob, carol, and admin/admin; every password is "${DEMO_PASSWORD}".
-Point the openstack client at it:
-
-  export OS_AUTH_URL=${publicUrl}/identity/v3 OS_IDENTITY_API_VERSION=3
-  export OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default
-  export OS_USERNAME=alice OS_PROJECT_NAME=proj-a OS_PASSWORD=${DEMO_PASSWORD}
-  openstack image create --disk-format raw --container-format bare --file /etc/hostname demo-image
-  openstack image add project demo-image proj-b
-
-`);
 }
 
 async function main(): Promise<void> {
-  const validator = createValidator(join(projectRoot, 'schemas'));
-  const { command, config, usingDemo } = await readInvocation(validator);
-  const logger = createLogger(config.logLevel);
-  if (command === 'migrate') await migrateDatabase({ config, logger });
-  else await serve({ config, logger, clock: systemClock, validator }, usingDemo);
+  await run(parseCommandLine(process.argv.slice(2), process.env['GLANCE_SHARE_CONFIG']));
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`);
+  process.stderr.write(`${error instanceof OperatorError ? error.message : ((error as Error).stack ?? String(error))}\n`);
   process.exit(1);
 });

@@ -42,6 +42,10 @@ export interface RoleAssignmentConfig {
 }
 
 export interface IdentityConfig {
+  /** builtin mode: the demo identity is added to the configured one (identity/services/demo-identity.ts). */
+  demo: boolean;
+  /** The demo identity may listen on a non-loopback address. */
+  demoAllowRemote: boolean;
   tokenTtlSeconds: number;
   region: string;
   domains: DomainConfig[];
@@ -96,6 +100,8 @@ export interface Config {
   /** savingTimeoutSeconds: see recoverInterruptedUploads (images/services/upload-recovery.ts). */
   images: { maxUploadBytes: number; storeDir: string; savingTimeoutSeconds: number };
   memberLimits: MemberLimitsConfig;
+  /** checkGranteeExists: refuse members that are not existing projects; always false in trusted-headers mode. */
+  members: { checkGranteeExists: boolean };
   auth: AuthConfig;
   http: HttpConfig;
 }
@@ -145,6 +151,8 @@ type RawConfig = Config & {
 /** The auth block with its defaults; problems the schema cannot see are pushed to `problems`. */
 function authOf(config: RawConfig, problems: string[]): AuthConfig | undefined {
   const identity: IdentityConfig = {
+    demo: config.auth.demo ?? false,
+    demoAllowRemote: config.auth.demoAllowRemote ?? false,
     tokenTtlSeconds: config.auth.tokenTtlSeconds ?? 3600,
     region: config.auth.region ?? 'RegionOne',
     domains: config.auth.domains ?? [],
@@ -154,6 +162,7 @@ function authOf(config: RawConfig, problems: string[]): AuthConfig | undefined {
   };
   problems.push(...checkIdentityReferences(identity));
   const mode = config.auth.mode ?? 'builtin';
+  if (identity.demo && mode !== 'builtin') problems.push(`/auth/demo: the demo identity needs auth.mode "builtin", not "${mode}"`);
   const keystone =
     config.auth.keystone === undefined ? undefined : { ...config.auth.keystone, url: config.auth.keystone.url.replace(/\/+$/, '') };
   if (mode !== 'keystone') return { ...identity, mode, ...(keystone === undefined ? {} : { keystone }) };
@@ -181,6 +190,15 @@ export function loadConfig(options: LoadConfigOptions): Readonly<Config> {
   }
   if (problems.length > 0 || auth === undefined) throw new ConfigError(problems);
 
+  // A wildcard address is where the service listens, never where clients can reach it.
+  if (config.publicUrl === undefined && isWildcard(config.host)) {
+    problems.push(
+      `/publicUrl: must be set when host is ${config.host}: clients cannot reach that address (use the name or address they connect to)`,
+    );
+  } else if (config.publicUrl !== undefined && isWildcard(new URL(config.publicUrl).hostname.replace(/^\[|\]$/g, ''))) {
+    problems.push(`/publicUrl: ${config.publicUrl} names a wildcard address, which clients cannot reach`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   const origin = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   return deepFreeze({
     host: config.host,
@@ -197,9 +215,44 @@ export function loadConfig(options: LoadConfigOptions): Readonly<Config> {
       savingTimeoutSeconds: config.images.savingTimeoutSeconds ?? 60,
     },
     memberLimits: config.memberLimits,
+    members: { checkGranteeExists: config.members.checkGranteeExists && auth.mode !== 'trusted-headers' },
     auth,
     http: config.http,
   });
+}
+
+/** How the example configurations (config/*.json) mark the password hashes an operator must fill in. */
+const PLACEHOLDER_HASH = 'scrypt$PLACEHOLDER';
+
+const isWildcard = (host: string): boolean => host === '0.0.0.0' || host === '::' || host === '';
+const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+/**
+ * What refuses a service start but not a valid configuration: a built-in identity nobody can log
+ * in to, and the demo identity (whose passwords everybody knows) on a non-loopback address.
+ * `server.ts` checks these before serving, and `check-config` reports them.
+ */
+export function startupProblems(config: Readonly<Config>): string[] {
+  const problems: string[] = [];
+  const { auth } = config;
+  if (auth.mode === 'builtin' && !auth.demo && auth.users.length === 0) {
+    problems.push(
+      'auth: the built-in identity has no users, so nobody could log in: add auth.users (each with a passwordHash from `glance-share hash-password`), or set auth.demo to true for the demo identity',
+    );
+  }
+  auth.users.forEach((user, i) => {
+    if (user.passwordHash.startsWith(PLACEHOLDER_HASH)) {
+      problems.push(
+        `auth.users[${i}] (${user.name}): passwordHash is the examples' placeholder: replace it with the output of \`glance-share hash-password\``,
+      );
+    }
+  });
+  if (auth.demo && !auth.demoAllowRemote && !isLoopback(config.host)) {
+    problems.push(
+      `auth.demo: the demo identity (every password is "demo") listens on loopback addresses only, and host is ${config.host}: set auth.demoAllowRemote to true to allow it anyway`,
+    );
+  }
+  return problems;
 }
 
 /** Cross-references the schema cannot express: ids unique, and every reference resolvable. */

@@ -6,6 +6,8 @@ export interface Caller {
   userId: string | undefined;
   roles: readonly string[];
   isAdmin: boolean;
+  /** The request this caller is making (X-Openstack-Request-Id), for audit records; set with the caller. */
+  requestId?: string;
 }
 
 export type Visibility = 'public' | 'private' | 'shared' | 'community';

@@ -4,12 +4,17 @@
  * `res.locals.log` so every log line of the request names it.
  */
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { RequestHeaderFieldsTooLargeError } from '../base/errors.ts';
 
 /** Glance's `max_request_id_length`. */
 const MAX_REQUEST_ID_LENGTH = 64;
+
+/** The request's id, as the middleware below set it (undefined only before it ran). */
+export function requestIdOf(res: Response): string | undefined {
+  return res.locals['requestId'] as string | undefined;
+}
 
 export function requestIdMiddleware(logger: Logger): RequestHandler {
   return (req, res, next) => {

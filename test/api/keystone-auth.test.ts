@@ -12,7 +12,7 @@ import { ConfigError, loadConfig, type KeystoneConfig } from '../../src/base/con
 import { createKeystoneAuthenticator } from '../../src/identity/services/keystone-authenticator.ts';
 import { buildApp, TestClock, validator, type TestApp } from '../helpers/build-app.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { messageOf } from '../helpers/fixtures.ts';
+import { makeImage, messageOf } from '../helpers/fixtures.ts';
 
 const SERVICE = { username: 'image-svc', password: 'image-svc-secret', projectName: 'service' };
 
@@ -38,6 +38,8 @@ class FakeKeystone {
   readonly requests: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: string }> = [];
   private readonly users = new Map<string, { body: object; expiresAtMs: number }>();
   private readonly serviceTokens = new Set<string>();
+  /** Project ids `GET /v3/projects/{id}` knows (the grantee check). */
+  readonly projects = new Set<string>();
   private server: Server | undefined;
   url = '';
 
@@ -93,6 +95,12 @@ class FakeKeystone {
       res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(JSON.stringify(doc));
     };
     if (this.mode === 'down') return send(503, { error: { code: 503 } });
+    const project = /^\/v3\/projects\/([^/?]+)$/.exec(req.url ?? '');
+    if (project !== null && req.method === 'GET') {
+      if (!this.serviceTokens.has(String(req.headers['x-auth-token']))) return send(401, { error: { code: 401 } });
+      const id = decodeURIComponent(project[1]!);
+      return this.projects.has(id) ? send(200, { project: { id, name: id } }) : send(404, { error: { code: 404 } });
+    }
     if (req.url !== '/v3/auth/tokens?nocatalog') return send(404, { error: { code: 404 } });
     const nowMs = this.clock.now().getTime();
     if (req.method === 'POST') {
@@ -439,5 +447,61 @@ describe('keystone mode: configuration', () => {
       timeoutMs: 5000,
     });
     assert.equal(load({}).auth.keystone, undefined);
+  });
+});
+
+describe('keystone mode: grantees must be Keystone projects', () => {
+  let fake: FakeKeystone;
+  let t: TestApp;
+  before(async () => {
+    fake = await new FakeKeystone().start();
+    t = await appFor(fake, { cacheSeconds: 300 });
+    fake.issue('tok-owner', { projectId: 'p-owner', userId: 'u-owner', roles: ['member', 'reader'] });
+    fake.projects.add('p-known');
+    fake.projects.add('p-other');
+  });
+  after(async () => {
+    await t.close();
+    await fake.stop();
+  });
+
+  const lookups = (): string[] => fake.requests.filter((r) => r.url.startsWith('/v3/projects/')).map((r) => r.url);
+
+  it('asks Keystone with the service token: a known project is added, an unknown id is 400 naming it', async () => {
+    const image = await makeImage(t);
+    const add = (member: string) => t.request.post(`/v2/images/${image.id}/members`).set(as('tok-owner')).send({ member });
+    assert.equal((await add('p-known')).status, 200);
+    const refused = await add('p-unknown');
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.code, '400 Bad Request');
+    assert.match(
+      refused.body.message,
+      /^Invalid member p-unknown: no project has this id\. A member must be the id of an existing project/,
+    );
+    assert.deepEqual(lookups(), ['/v3/projects/p-known', '/v3/projects/p-unknown']);
+    assert.equal(fake.requests.find((r) => r.url === '/v3/projects/p-known')!.headers['x-auth-token'], 'svc-1');
+  });
+
+  it('caches both answers: asking again costs Keystone nothing', async () => {
+    const image = await makeImage(t);
+    const add = (member: string) => t.request.post(`/v2/images/${image.id}/members`).set(as('tok-owner')).send({ member });
+    const before = lookups().length;
+    assert.equal((await add('p-known')).status, 200);
+    assert.equal((await add('p-unknown')).status, 400);
+    assert.equal(lookups().length, before);
+  });
+
+  it('Keystone down: 503 for a project not yet known, never a pass or a 400', async () => {
+    const image = await makeImage(t);
+    fake.mode = 'down';
+    try {
+      const res = await t.request.post(`/v2/images/${image.id}/members`).set(as('tok-owner')).send({ member: 'p-other' });
+      assert.equal(res.status, 503);
+      assert.match(res.body.message, /^The identity service is unavailable: it answered 503 to a project look-up\./);
+    } finally {
+      fake.mode = 'ok';
+    }
+    const members = await t.request.get(`/v2/images/${image.id}/members`).set(as('tok-owner'));
+    assert.deepEqual(members.body.members, []);
   });
 });

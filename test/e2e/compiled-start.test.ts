@@ -108,7 +108,14 @@ interface Started {
 async function startAndWait(dir: string, command: string, args: string[], configPath: string): Promise<Started> {
   const child = spawn(command, args, {
     cwd: dir,
-    env: { ...process.env, GLANCE_SHARE_CONFIG: configPath, HOST: '127.0.0.1', PORT: '0', npm_config_update_notifier: 'false' },
+    env: {
+      ...process.env,
+      GLANCE_SHARE_CONFIG: configPath,
+      GLANCE_SHARE_LOG_PRETTY: '0',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      npm_config_update_notifier: 'false',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -133,7 +140,7 @@ describe('the compiled service, installed without dev dependencies', () => {
 
   before(() => {
     execFileSync('npm', ['run', 'build'], { cwd: projectRoot, stdio: 'ignore' });
-    for (const entry of ['package.json', 'package-lock.json', '.npmrc', 'dist', 'schemas']) {
+    for (const entry of ['package.json', 'package-lock.json', '.npmrc', '.prebuild-installrc', 'dist', 'schemas']) {
       cpSync(join(projectRoot, entry), join(dir, entry), { recursive: true });
     }
     execFileSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund'], { cwd: dir, stdio: 'ignore' });

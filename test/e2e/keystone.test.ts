@@ -99,6 +99,28 @@ describe('keystone mode against a real Keystone 22', { timeout: 300_000 }, () =>
     assert.deepEqual((await call(carol, 'GET', '/v2/images')).body.images, []);
   });
 
+  it('grantees must be Keystone projects: a project name or an unknown id is 400 naming it, a real id is added', async () => {
+    const { projects } = keystone!.ids;
+    const alice = await issue('alice');
+    const created = await call(alice, 'POST', '/v2/images', { name: 'e2e-grantees', visibility: 'shared' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.id as string;
+    for (const member of ['proj-b', '0123456789abcdef0123456789abcdef']) {
+      const refused = await call(alice, 'POST', `/v2/images/${id}/members`, { member });
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.equal(refused.body.code, '400 Bad Request');
+      assert.match(
+        refused.body.message,
+        new RegExp(
+          `^Invalid member ${member}: no project has this id\\. A member must be the id of an existing project \\(not its name\\)\\.`,
+        ),
+      );
+    }
+    const added = await call(alice, 'POST', `/v2/images/${id}/members`, { member: projects['proj-c'] });
+    assert.equal(added.status, 200, JSON.stringify(added.body));
+    assert.equal((await call(alice, 'DELETE', `/v2/images/${id}`)).status, 204);
+  });
+
   it("a garbage token is 401 with Keystone's WWW-Authenticate", async () => {
     const res = await call('gAAAAABgarbage', 'GET', '/v2/images');
     assert.equal(res.status, 401);

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import supertest from 'supertest';
 import type { Express } from 'express';
 import { createApp } from '../../src/app.ts';
@@ -67,7 +67,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function buildApp(overrides: Record<string, unknown> = {}): Promise<TestApp> {
+/** `logger`: where the app logs (e.g. `createLogger` over a capturing destination); silent by default. */
+export async function buildApp(overrides: Record<string, unknown> = {}, options: { logger?: Logger } = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'glance-share-test-'));
   const database: TestDatabase =
     engine === 'pg' ? await createTestPgDatabase() : { config: { filename: join(dataDir, 'glance-share.sqlite') }, drop: async () => {} };
@@ -81,7 +82,7 @@ export async function buildApp(overrides: Record<string, unknown> = {}): Promise
   await migrateLatest(db);
   const clock = new TestClock();
   const readDb = createReadDb(config.database, db);
-  const service = createApp({ config, db, readDb, logger: pino({ level: 'silent' }), clock, validator: validator() });
+  const service = createApp({ config, db, readDb, logger: options.logger ?? pino({ level: 'silent' }), clock, validator: validator() });
   const { app } = service;
   return {
     app,

@@ -60,6 +60,8 @@ const PASSWORD = 'secret';
 const passwordHash = await hashPassword(PASSWORD);
 
 const config: IdentityConfig = {
+  demo: false,
+  demoAllowRemote: false,
   tokenTtlSeconds: 3600,
   region: 'RegionTest',
   domains: [{ id: 'default', name: 'Default' }],

@@ -51,8 +51,9 @@ describe('configuration', () => {
   });
 
   it('HOST and PORT override the file', () => {
-    const config = load({ port: 1234 }, { HOST: '0.0.0.0', PORT: '8080' });
-    assert.equal(config.host, '0.0.0.0');
+    // (A wildcard HOST needs a publicUrl now: test/unit/config-traps.test.ts.)
+    const config = load({ port: 1234 }, { HOST: '192.0.2.10', PORT: '8080' });
+    assert.equal(config.host, '192.0.2.10');
     assert.equal(config.port, 8080);
   });
 

@@ -9,6 +9,7 @@ import { NotFoundError } from '../../base/errors.ts';
 import type { Validator } from '../../base/validation.ts';
 import { rawBody } from '../../http/body.ts';
 import { callerOf, setCaller } from '../../http/caller.ts';
+import { requestIdOf } from '../../http/request-id.ts';
 import { sendJson, sendNoContent } from '../../http/respond.ts';
 import { resource as sharedResource, type ResourceHandlers } from '../../http/routing.ts';
 import type { IdentityService } from '../services/identity-service.ts';
@@ -60,7 +61,7 @@ function tokenRoutes(router: Router, deps: IdentityRouterDeps): void {
     post: [
       rawBody,
       async (req, res) => {
-        const issued = await identity.issueToken(readAuthBody(req, validator));
+        const issued = await identity.issueToken(readAuthBody(req, validator), requestIdOf(res));
         res.setHeader('X-Subject-Token', issued.token);
         sendJson(res, 201, tokenView(issued.info, { ...deps, includeCatalog: includeCatalog(req) }));
       },

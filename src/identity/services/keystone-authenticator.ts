@@ -18,6 +18,8 @@ import { createTokenCache, type TokenCache } from './token-cache.ts';
 
 /** A TokenAuthenticator backed by Keystone, which can be shut down. */
 export interface KeystoneAuthenticator extends TokenAuthenticator {
+  /** Whether Keystone has a project with this id (`GET /v3/projects/{id}`), cached like validations; 503 when Keystone cannot say. */
+  projectExists(projectId: string): Promise<boolean>;
   /** Aborts the Keystone requests in flight and forgets every cached result; from then on every token gets 503. */
   close(): void;
 }
@@ -54,6 +56,8 @@ class KeystoneTokenValidator implements KeystoneAuthenticator {
   private readonly serviceToken: ServiceTokenHolder;
   private readonly inFlight = new Map<string, Promise<Caller | null>>();
   private cache: TokenCache<Caller | null>;
+  /** Project id → whether Keystone has it (the grantee check), kept like validation results. */
+  private projects: TokenCache<boolean>;
 
   constructor(deps: KeystoneAuthenticatorDeps) {
     this.deps = deps;
@@ -61,6 +65,7 @@ class KeystoneTokenValidator implements KeystoneAuthenticator {
     this.keystone = createKeystoneClient({ config, fetch: deps.fetch ?? globalThis.fetch, closed: this.closing.signal, logger });
     this.serviceToken = new ServiceTokenHolder(this.keystone, deps.clock, logger);
     this.cache = this.newCache();
+    this.projects = this.newCache();
   }
 
   /** The caller the token stands for, from the cache or Keystone; concurrent asks for one token share a call. */
@@ -82,31 +87,54 @@ class KeystoneTokenValidator implements KeystoneAuthenticator {
     this.closing.abort();
     this.serviceToken.clear();
     this.cache = this.newCache();
+    this.projects = this.newCache();
   }
 
-  private newCache(): TokenCache<Caller | null> {
-    return createTokenCache<Caller | null>({
+  private newCache<V>(): TokenCache<V> {
+    return createTokenCache<V>({
       maxEntries: this.deps.maxCacheEntries ?? 10_000,
       maxAgeMs: this.deps.config.cacheSeconds * 1000,
     });
   }
 
-  /** Asks Keystone; one re-authentication when it refuses the service token (it may have been revoked). */
-  private async askKeystone(token: string): Promise<KeystoneToken | undefined> {
+  /**
+   * Asks Keystone with the service token; when Keystone refuses that token (it may have been
+   * revoked), authenticates once more and asks again.
+   */
+  private async withServiceToken<T>(ask: (serviceToken: string) => Promise<T | 'service-token-refused'>): Promise<T> {
     const used = await this.serviceToken.get();
-    let answer = await this.keystone.validate(used, token);
-    if (answer.kind === 'service-token-refused') {
+    let answer = await ask(used);
+    if (answer === 'service-token-refused') {
       this.serviceToken.refused(used);
       this.deps.logger.info({}, 'Keystone refused the service token; authenticating again');
-      answer = await this.keystone.validate(await this.serviceToken.get(), token);
+      answer = await ask(await this.serviceToken.get());
       // Refused twice in a row, with a token Keystone just issued: a Keystone-side problem, which
       // keystonemiddleware also answers with 503 rather than blaming the caller's token.
-      if (answer.kind === 'service-token-refused') {
+      if (answer === 'service-token-refused') {
         this.serviceToken.clear();
         throw keystoneUnavailable('it refused a service token it had just issued.');
       }
     }
-    return answer.kind === 'valid' ? answer.token : undefined;
+    return answer;
+  }
+
+  /** Keystone's token document for `token`; undefined when Keystone does not know it. */
+  private async askKeystone(token: string): Promise<KeystoneToken | undefined> {
+    return this.withServiceToken(async (serviceToken) => {
+      const answer = await this.keystone.validate(serviceToken, token);
+      return answer.kind === 'service-token-refused' ? answer.kind : answer.kind === 'valid' ? answer.token : undefined;
+    });
+  }
+
+  /** Whether Keystone has a project with this id; both answers cached for cacheSeconds. */
+  async projectExists(projectId: string): Promise<boolean> {
+    const nowMs = this.deps.clock.now().getTime();
+    const cached = this.projects.get(projectId, nowMs);
+    if (cached !== undefined) return cached;
+    const answer = await this.withServiceToken((serviceToken) => this.keystone.findProject(serviceToken, projectId));
+    const exists = answer === 'found';
+    this.projects.set(projectId, exists, nowMs, Number.POSITIVE_INFINITY);
+    return exists;
   }
 
   /** One validation, its verdict cached: a caller until the token expires, a refusal for cacheSeconds. */
@@ -130,7 +158,11 @@ class KeystoneTokenValidator implements KeystoneAuthenticator {
 export function createKeystoneAuthenticator(deps: KeystoneAuthenticatorDeps): KeystoneAuthenticator {
   const validator = new KeystoneTokenValidator(deps);
   // Plain functions rather than the class's methods: callers may pass them around unbound.
-  return { authenticateToken: (token) => validator.authenticateToken(token), close: () => validator.close() };
+  return {
+    authenticateToken: (token) => validator.authenticateToken(token),
+    projectExists: (projectId) => validator.projectExists(projectId),
+    close: () => validator.close(),
+  };
 }
 
 /** Keystone's token → the caller; undefined for tokens Glance cannot use (no project scope). */

@@ -1,6 +1,7 @@
 /**
- * The two Keystone v3 calls that token validation needs, over Node's global fetch:
- * `POST /auth/tokens` for the service token and `GET /auth/tokens` for a user token. Every way of
+ * The Keystone v3 calls this service makes, over Node's global fetch: `POST /auth/tokens` for the
+ * service token, `GET /auth/tokens` for a user token, and `GET /projects/{id}` for the grantee
+ * check of member adds. Every way of
  * not getting a usable answer (refused connection, timeout, 5xx, an unreadable body, Keystone
  * refusing the service's own credentials) becomes a ServiceUnavailableError, so a Keystone outage
  * is a 503 and never a hang or a pass. Tokens and the password never appear in messages or logs.
@@ -36,7 +37,12 @@ export interface KeystoneClient {
   issueServiceToken(): Promise<ServiceToken>;
   /** `GET /auth/tokens`: what Keystone says about `subjectToken`, asked with `serviceToken`. */
   validate(serviceToken: string, subjectToken: string): Promise<ValidationAnswer>;
+  /** `GET /projects/{id}`: whether the project exists, asked with `serviceToken`. */
+  findProject(serviceToken: string, projectId: string): Promise<ProjectAnswer>;
 }
+
+/** Keystone's answer to a project look-up, for the answers that are not an outage. */
+export type ProjectAnswer = 'found' | 'not-found' | 'service-token-refused';
 
 /** The `auth.keystone` settings the calls use, the fetch to make them with, and the closing signal. */
 export interface KeystoneClientDeps {
@@ -84,6 +90,17 @@ export class FetchKeystoneClient implements KeystoneClient {
     this.tokensUrl = `${deps.config.url}/auth/tokens?nocatalog`;
   }
 
+  async findProject(serviceToken: string, projectId: string): Promise<ProjectAnswer> {
+    const url = `${this.deps.config.url}/projects/${encodeURIComponent(projectId)}`;
+    const { status } = await this.call({ method: 'GET', headers: { 'X-Auth-Token': serviceToken, Accept: 'application/json' } }, url);
+    if (status === 200) return 'found';
+    if (status === 404) return 'not-found';
+    if (status === 401) return 'service-token-refused';
+    // 403: the service user may not read projects (it needs e.g. the admin or reader role on the
+    // service project, as Glance's own service user has); anything else is Keystone's problem.
+    throw unavailable(`it answered ${status} to a project look-up.`);
+  }
+
   async issueServiceToken(): Promise<ServiceToken> {
     const { config, logger } = this.deps;
     const { status, headers, body } = await this.call({
@@ -124,16 +141,16 @@ export class FetchKeystoneClient implements KeystoneClient {
    * A connection that drops before any answer is tried once more: Keystone's WSGI servers close idle
    * keep-alive connections, and a request racing that close fails with "other side closed".
    */
-  private async call(init: RequestInit): Promise<CallResult> {
+  private async call(init: RequestInit, url = this.tokensUrl): Promise<CallResult> {
     const { closed, config } = this.deps;
     const signal = AbortSignal.any([closed, AbortSignal.timeout(config.timeoutMs)]);
     try {
       let response: Response;
       try {
-        response = await this.deps.fetch(this.tokensUrl, { ...init, signal, redirect: 'error' });
+        response = await this.deps.fetch(url, { ...init, signal, redirect: 'error' });
       } catch (error) {
         if (signal.aborted || !isDroppedConnection(error)) throw error;
-        response = await this.deps.fetch(this.tokensUrl, { ...init, signal, redirect: 'error' });
+        response = await this.deps.fetch(url, { ...init, signal, redirect: 'error' });
       }
       if (!response.ok) {
         await response.body?.cancel().catch(() => undefined);

@@ -5,11 +5,13 @@
  * tokens are purged from the store now and then on the way.
  */
 import { randomBytes } from 'node:crypto';
+import { NO_AUDIT, type AuditLog } from '../../base/audit.ts';
 import type { Clock } from '../../base/clock.ts';
 import type { DomainConfig, IdentityConfig, ProjectConfig, UserConfig } from '../../base/config.ts';
 import type { TokenRecord, TokenStore } from '../store/token-store.ts';
 import { parseAuthRequest, SUPPORTED_METHODS, type AuthRequestBody, type Lookup, type ParsedAuthRequest } from './auth-request.ts';
 import type { IdentityDirectory } from './directory.ts';
+import { loginFailed, loginSucceeded } from './login-audit.ts';
 import { hashPassword, verifyPassword } from './password-hash.ts';
 import { describeToken, tokenHashOf, unauthorized, type ResolvedToken, type TokenInfo } from './token-info.ts';
 import type { TokenValidator } from './token-validator.ts';
@@ -35,6 +37,8 @@ export interface TokenIssuerDeps {
   validator: Pick<TokenValidator, 'resolve'>;
   clock: Clock;
   logger: { warn(details: object, message: string): void };
+  /** Where every attempt is recorded (user and scope as given, outcome; never a secret); none if absent. */
+  audit?: AuditLog;
 }
 
 /** The user every method listed authenticated, and the token presented with the `token` method. */
@@ -70,8 +74,20 @@ export class TokenIssuer {
     this.deps = deps;
   }
 
-  /** `POST /v3/auth/tokens`; 400 for an incomplete request, 401 for any authentication failure. */
-  async issueToken(auth: AuthRequestBody): Promise<IssuedToken> {
+  /** `POST /v3/auth/tokens`, recorded in the audit log; 400 for an incomplete request, 401 for any authentication failure. */
+  async issueToken(auth: AuthRequestBody, requestId?: string): Promise<IssuedToken> {
+    const audit = this.deps.audit ?? NO_AUDIT;
+    try {
+      const issued = await this.issue(auth);
+      audit.record(loginSucceeded(auth, requestId, issued.info));
+      return issued;
+    } catch (error) {
+      audit.record(loginFailed(auth, requestId, error));
+      throw error;
+    }
+  }
+
+  private async issue(auth: AuthRequestBody): Promise<IssuedToken> {
     const { directory, clock, tokens } = this.deps;
     const request = parseAuthRequest(auth);
     if (request.methods.length === 0 || request.methods.some((m) => !SUPPORTED_METHODS.includes(m))) throw unauthorized();

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { NO_AUDIT, type AuditDraft, type AuditLog } from '../../base/audit.ts';
 import type { Clock } from '../../base/clock.ts';
 import type { PolicyMode } from '../../base/config.ts';
 import { BadRequestError, ForbiddenError, NotFoundError, RequestEntityTooLargeError } from '../../base/errors.ts';
@@ -13,6 +14,7 @@ import { CREATE_READ_ONLY_ORDER } from '../../base/image-attributes.ts';
 import type { ImageFileStore } from '../store/image-files.ts';
 import type { ImageListQuery, ImageStore } from '../store/image-store.ts';
 import { canSeeImage } from './image-access.ts';
+import { auditImageOperations } from './image-audit.ts';
 import { createImageDataOperations, type ImageDownload } from './image-data.ts';
 import { applyChanges, checkDbRange, checkNotNegative, type ImageChange } from './image-patch.ts';
 import { createImagePolicy, type ImagePolicy } from './image-policy.ts';
@@ -85,6 +87,8 @@ export interface ImageServiceDeps {
   maxUploadBytes: number;
   /** How long an upload may go without renewing its lease (see upload-recovery.ts). */
   savingTimeoutSeconds?: number;
+  /** Where creates, deletes and visibility changes are recorded, refused ones included; none if absent. */
+  audit?: AuditLog;
 }
 
 /** Glance's limit_param_default: the page size when the request names none. */
@@ -222,9 +226,11 @@ function updateImage(
   caller: Caller,
   imageId: string,
   changes: readonly ImageChange[],
+  draft?: AuditDraft,
 ): Promise<Image> {
   return store.transaction(async (s) => {
     const image = await visibleOr404(s, caller, imageId);
+    if (draft !== undefined) draft.oldVisibility = image.visibility;
     if (changes.length === 0) return image;
     const previous = structuredClone(image);
     applyChanges({ caller, policy }, image, changes);
@@ -255,12 +261,15 @@ export function createImageService(deps: ImageServiceDeps): ImageService {
   const policy = createImagePolicy(deps.policyMode);
   const context: ServiceContext = { store, files, policy, now: () => clock.now().toISOString() };
   const data = createImageDataOperations({ ...deps, policy, visibleOr404: (caller, id) => visibleOr404(store, caller, id) });
-  return {
+  const changes = auditImageOperations(deps.audit ?? NO_AUDIT, {
     create: (caller, request) => createImage(context, caller, request),
+    update: (caller, imageId, patch, draft) => updateImage(context, caller, imageId, patch, draft),
+    delete: (caller, imageId) => deleteImage(context, caller, imageId),
+  });
+  return {
+    ...changes,
     get: (caller, imageId) => getImage(context, caller, imageId),
     list: (caller, request) => listImages(context, caller, request),
-    update: (caller, imageId, changes) => updateImage(context, caller, imageId, changes),
-    delete: (caller, imageId) => deleteImage(context, caller, imageId),
     upload: data.upload,
     download: data.download,
   };

@@ -7,6 +7,7 @@
  * lock, group commit, the primary-key guard) is the store's business; the rules travel with each
  * add as its `decide` function, which the store runs under the lock.
  */
+import { audited, NO_AUDIT, type AuditDraft, type AuditLog } from '../../base/audit.ts';
 import type { Clock } from '../../base/clock.ts';
 import type { MemberLimitsConfig, PolicyMode } from '../../base/config.ts';
 import { MEMBER_STATUSES, type Caller, type Image, type Member, type MemberStatus } from '../../base/domain.ts';
@@ -25,11 +26,23 @@ export interface MemberService {
   remove(caller: Caller, imageId: string, memberId: string): Promise<void>;
 }
 
+/**
+ * Which project ids exist, for the grantee check; the identity room provides it (app.ts): the
+ * built-in directory, or Keystone in keystone mode. Absent when the check is off.
+ */
+export interface ProjectDirectory {
+  projectExists(projectId: string): Promise<boolean>;
+}
+
 export interface MemberServiceDeps {
   members: MemberStore;
+  /** When present, a member must be the id of an existing project (config `members.checkGranteeExists`). */
+  projects?: ProjectDirectory;
   clock: Clock;
   policyMode: PolicyMode;
   limits: MemberLimitsConfig;
+  /** Where every add, status change and removal is recorded, refused ones included; none if absent. */
+  audit?: AuditLog;
 }
 
 const imageNotFound = (imageId: string): NotFoundError => new NotFoundError(`Image ${imageId} not found.`);
@@ -42,12 +55,27 @@ const limitExceeded = (imageId: string, attempted: number, limit: number): Reque
     `Image member limit exceeded for image ${imageId}: The limit has been exceeded on the number of allowed image members for this image. Attempted: ${attempted}, Maximum: ${limit}:`,
   );
 
+const notAProject = (memberId: string): BadRequestError =>
+  new BadRequestError(`Invalid member ${memberId}: no project has this id. A member must be the id of an existing project (not its name).`);
+
+/** One add as the rules see it: the image, the member, the image's limit, and whether the member is a project. */
+export interface AddRule {
+  imageId: string;
+  memberId: string;
+  /** Negative: unlimited. */
+  limit: number;
+  /** False when the grantee check found no such project. */
+  isProject: boolean;
+}
+
 /**
  * Glance's rule for one add, given the image's members as they stand at its turn: the limit first
- * (a full image answers 413 even to a re-add), then duplicates. Negative limits are unlimited.
+ * (as Glance: a full image answers 413 even to a re-add), then a grantee that is no project, then
+ * duplicates.
  */
-export function decideAdd(imageId: string, memberId: string, limit: number, state: AddState): Error | undefined {
+export function decideAdd({ imageId, memberId, limit, isProject }: AddRule, state: AddState): Error | undefined {
   if (limit >= 0 && (state.memberCount ?? 0) + 1 > limit) return limitExceeded(imageId, (state.memberCount ?? 0) + 1, limit);
+  if (!isProject) return notAProject(memberId);
   if (state.isMember) return duplicate(imageId, memberId);
   return undefined;
 }
@@ -89,17 +117,34 @@ class GlanceMemberService implements MemberService {
     return visibleRow(caller, read, memberId);
   }
 
-  async add(caller: Caller, imageId: string, memberId: string): Promise<Member> {
+  add(caller: Caller, imageId: string, memberId: string): Promise<Member> {
+    const draft: AuditDraft = { audit: 'member.add', image: imageId, member: memberId, newStatus: 'pending' };
+    return audited(this.deps.audit ?? NO_AUDIT, caller, draft, () => this.addMember(caller, imageId, memberId));
+  }
+
+  updateStatus(caller: Caller, imageId: string, memberId: string, status: unknown): Promise<Member> {
+    const draft: AuditDraft = { audit: 'member.status', image: imageId, member: memberId, oldStatus: null, newStatus: status };
+    return audited(this.deps.audit ?? NO_AUDIT, caller, draft, () => this.setStatus(caller, imageId, memberId, status, draft));
+  }
+
+  remove(caller: Caller, imageId: string, memberId: string): Promise<void> {
+    const draft: AuditDraft = { audit: 'member.remove', image: imageId, member: memberId, oldStatus: null };
+    return audited(this.deps.audit ?? NO_AUDIT, caller, draft, () => this.removeMember(caller, imageId, memberId, draft));
+  }
+
+  private async addMember(caller: Caller, imageId: string, memberId: string): Promise<Member> {
     const { image } = await this.visibleImage(caller, imageId);
     const refused = new ForbiddenError(`Not allowed to create members for image ${imageId}.`);
     if (image.visibility !== 'shared') throw refused;
     if (this.legacy && !caller.isAdmin && (image.owner === null || image.owner !== caller.projectId)) throw refused;
     this.enforce(caller, image, 'add_member');
+    // Only after the rights checks, so that only an image's owner learns whether a project exists.
+    const isProject = this.deps.projects === undefined || (await this.deps.projects.projectExists(memberId));
 
     const limit = memberLimitFor(image, this.deps.limits);
     const request = { imageId: image.id, memberId, now: this.now(), countMembers: limit >= 0 };
     const added = await this.deps.members
-      .add({ ...request, decide: (state) => decideAdd(image.id, memberId, limit, state) })
+      .add({ ...request, decide: (state) => decideAdd({ imageId: image.id, memberId, limit, isProject }, state) })
       .catch((error: unknown) => {
         // The primary key refused a row a racing add had just written: that add's duplicate.
         throw error instanceof ConflictError ? duplicate(image.id, memberId) : error;
@@ -108,14 +153,14 @@ class GlanceMemberService implements MemberService {
     return added;
   }
 
-  async updateStatus(caller: Caller, imageId: string, memberId: string, status: unknown): Promise<Member> {
+  private async setStatus(caller: Caller, imageId: string, memberId: string, status: unknown, draft: AuditDraft): Promise<Member> {
     const read = await this.visibleImage(caller, imageId, { memberId });
     const { image } = read;
     const refused = new ForbiddenError(`Not allowed to update members for image ${imageId}.`);
     if (image.visibility !== 'shared') throw refused;
     if (this.legacy && !caller.isAdmin && image.owner === caller.projectId) throw refused;
     this.enforce(caller, image, 'get_member');
-    visibleRow(caller, read, memberId);
+    draft.oldStatus = visibleRow(caller, read, memberId).status;
     this.enforce(caller, image, 'modify_member');
     // Any status may follow any other (Glance has no transition rules); only the value is checked.
     if (typeof status !== 'string' || !MEMBER_STATUSES.includes(status as MemberStatus)) {
@@ -126,14 +171,14 @@ class GlanceMemberService implements MemberService {
     return updated;
   }
 
-  async remove(caller: Caller, imageId: string, memberId: string): Promise<void> {
+  private async removeMember(caller: Caller, imageId: string, memberId: string, draft: AuditDraft): Promise<void> {
     const read = await this.visibleImage(caller, imageId, { memberId });
     const { image } = read;
     const refused = new ForbiddenError(`Not allowed to delete members for image ${imageId}.`);
     if (image.visibility !== 'shared') throw refused;
     if (this.legacy && !caller.isAdmin && image.owner !== caller.projectId) throw refused;
     this.enforce(caller, image, 'get_member');
-    visibleRow(caller, read, memberId);
+    draft.oldStatus = visibleRow(caller, read, memberId).status;
     this.enforce(caller, image, 'delete_member');
     if (!(await this.deps.members.remove(image.id, memberId))) throw memberNotFound(memberId, image.id);
   }

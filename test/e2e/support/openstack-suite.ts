@@ -83,6 +83,12 @@ export function describeOpenstackClient(setup: IdentitySetup): void {
       assert.deepEqual(memberRows(rows), [{ image: imageId, member: member().projectId, status: 'pending' }]);
     });
 
+    it('image add project with no such project: exit 1, the 400 names it, nothing is shared', async () => {
+      await fails(owner(), 'Invalid member no-such-project: no project has this id.', 'image', 'add', 'project', name, 'no-such-project');
+      const rows = await json<Array<Record<string, string>>>(owner(), 'image', 'member', 'list', name);
+      assert.deepEqual(memberRows(rows), [{ image: imageId, member: member().projectId, status: 'pending' }]);
+    });
+
     it('the pending member sees the image under --member-status pending and by id, not by name', async () => {
       const [pending, , byId] = await Promise.all([
         json<Array<{ ID: string; Name: string }>>(member(), 'image', 'list', '--member-status', 'pending'),
