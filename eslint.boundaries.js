@@ -15,7 +15,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-const ROOMS = ['images', 'members', 'identity'];
+const ROOMS = ['images', 'members', 'identity', 'batch'];
 const LAYERS = ['http', 'services', 'store'];
 
 /** Packages a layer must not use, whatever folder it is in. */

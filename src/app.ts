@@ -5,7 +5,7 @@
  * databases are opened and closed by the caller (compose.ts, or a test).
  */
 import { join } from 'node:path';
-import express, { Router, type Express } from 'express';
+import express, { Router, type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Clock } from './base/clock.ts';
 import type { Config } from './base/config.ts';
@@ -20,6 +20,11 @@ import { refuseLongUrl, refuseNulInUrl } from './http/request-guards.ts';
 import { createSchemasRouter } from './http/schemas-router.ts';
 import { createV2RootRouter } from './http/v2-root.ts';
 import { createVersionsRouter } from './http/versions.ts';
+import { createBatchRouter } from './batch/http/batch-router.ts';
+import { createBatchService, type BatchService } from './batch/services/batch-service.ts';
+import { createJobRecovery, type JobRecovery } from './batch/services/job-recovery.ts';
+import { createMemberPages } from './batch/services/member-pages.ts';
+import { createJobStore } from './batch/store/job-store.ts';
 import { createAuthenticateMiddleware } from './identity/http/authenticate.ts';
 import { createIdentityRouter } from './identity/http/identity-router.ts';
 import { createIdentityService, type IdentityService } from './identity/services/identity-service.ts';
@@ -56,7 +61,7 @@ export interface GlanceShare {
   app: Express;
   /** Shapes error answers; the HTTP server uses it for what Node refuses before the app. */
   errorRenderer: ErrorRenderer;
-  /** Starts background work (upload recovery); resolves after its first pass. */
+  /** Starts background work (upload and batch job recovery); resolves after its first pass. */
   start(): Promise<void>;
   /** Stops background work and outbound clients; the databases stay open for their opener to close. */
   stop(): Promise<void>;
@@ -70,6 +75,9 @@ interface Services {
   /** Validates /v2 tokens: the built-in identity, or a real Keystone in keystone mode. */
   tokens: TokenAuthenticator & Pick<KeystoneAuthenticator, 'projectExists'> & Partial<Pick<KeystoneAuthenticator, 'close'>>;
   uploadRecovery: UploadRecovery;
+  /** The IMS-compatible batch jobs (/v1) and the recovery of jobs a crash interrupted. */
+  batch: BatchService;
+  jobRecovery: JobRecovery;
 }
 
 /** Stores, then the services over them. The image store is shared by images and upload recovery. */
@@ -83,27 +91,38 @@ function createServices({ config, db, readDb, clock, logger }: AppDeps): Service
   // Grantees are checked against whichever identity knows the projects (never in trusted-headers mode).
   const projects = config.members.checkGranteeExists ? tokens : undefined;
   const { savingTimeoutSeconds } = config.images;
+  const members = createMemberService({
+    members: createMemberStore(db, { reads: readDb ?? db }),
+    ...{ clock, policyMode: config.policy.mode, limits: config.memberLimits, audit },
+    ...(projects === undefined ? {} : { projects }),
+  });
+  const jobs = createJobStore(db);
+  const batch = createBatchService({ jobs, members, clock, logger });
   return {
     images: createImageService({
       ...{ store: images, files, clock, policyMode: config.policy.mode },
       ...{ maxUploadBytes: config.images.maxUploadBytes, savingTimeoutSeconds, audit },
     }),
-    members: createMemberService({
-      members: createMemberStore(db, { reads: readDb ?? db }),
-      ...{ clock, policyMode: config.policy.mode, limits: config.memberLimits, audit },
-      ...(projects === undefined ? {} : { projects }),
-    }),
+    members,
     identity,
     tokens,
     uploadRecovery: createUploadRecovery({ store: images, files, clock, savingTimeoutSeconds, logger }),
+    batch,
+    jobRecovery: createJobRecovery({ jobs, batch, clock, logger }),
   };
 }
 
 /** `/v2`: authentication first, then Glance's routes; strict, as Glance answers a trailing slash with 404. */
-function createV2Router({ config, validator, schemaDir = defaultSchemaDir }: AppDeps, services: Services): Router {
-  const v2 = Router({ strict: true });
+/** The one authentication of /v2 and /v1. */
+function createAuthenticate({ config }: AppDeps, services: Services): RequestHandler {
   const keystoneUrl = config.auth.mode === 'keystone' ? config.auth.keystone.url : undefined;
-  v2.use(createAuthenticateMiddleware({ mode: config.auth.mode, tokens: services.tokens, ...(keystoneUrl ? { keystoneUrl } : {}) }));
+  return createAuthenticateMiddleware({ mode: config.auth.mode, tokens: services.tokens, ...(keystoneUrl ? { keystoneUrl } : {}) });
+}
+
+function createV2Router(deps: AppDeps, services: Services): Router {
+  const { config, validator, schemaDir = defaultSchemaDir } = deps;
+  const v2 = Router({ strict: true });
+  v2.use(createAuthenticate(deps, services));
   v2.use(createV2RootRouter({ publicUrl: config.publicUrl }));
   v2.use('/schemas', createSchemasRouter({ glanceSchemaDir: join(schemaDir, 'glance') }));
   v2.use(createImagesRouter({ service: services.images, validator, publicUrl: config.publicUrl }));
@@ -133,6 +152,10 @@ function createHttpApp(deps: AppDeps, services: Services, errorRenderer: ErrorRe
       createIdentityRouter({ identity, validator: deps.validator, publicUrl: config.publicUrl, region: config.auth.region }),
     );
   }
+  // The IMS-compatible batch API: only its own /v1 routes (authenticated each); other /v1 paths
+  // still get the version document.
+  const pages = createMemberPages(services.members);
+  app.use(createBatchRouter({ batch: services.batch, pages, validator: deps.validator, authenticate: createAuthenticate(deps, services) }));
   app.use(createVersionsRouter({ publicUrl: config.publicUrl, ownPrefixes: ['healthcheck', 'identity'] }));
   app.use('/v2', createV2Router(deps, services));
   app.use(notFoundHandler);
@@ -147,9 +170,13 @@ export function createApp(deps: AppDeps): GlanceShare {
   return {
     app: createHttpApp(deps, services, errorRenderer),
     errorRenderer,
-    start: () => services.uploadRecovery.start(),
+    async start() {
+      await Promise.all([services.uploadRecovery.start(), services.jobRecovery.start()]);
+    },
     async stop() {
       services.uploadRecovery.stop();
+      services.jobRecovery.stop();
+      await services.batch.stop();
       services.tokens.close?.();
     },
   };

@@ -107,3 +107,17 @@ export const STATUS_TITLES: Readonly<Record<number, string>> = {
 export function statusTitle(status: number): string {
   return STATUS_TITLES[status] ?? (status >= 500 ? 'Internal Server Error' : 'Bad Request');
 }
+
+/**
+ * An error of the IMS-compatible batch API (`/v1`): its `code` (`IMG.nnnn`, the provider's
+ * vocabulary) goes into `{"error": {"code", "message"}}` (http/error-render.ts).
+ */
+export class ImsError extends ApiError {
+  constructor(
+    status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(status, message);
+  }
+}

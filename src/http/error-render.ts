@@ -2,15 +2,17 @@
  * The one place error answers are shaped, for express's error middleware (error-handler.ts) and
  * for what Node's HTTP layer refuses before express sees a request (http-server.ts).
  *
- * Two shapes, chosen from the request path: under the built-in identity's prefix (`/identity`),
- * Keystone's `{"error": {"code", "title", "message"}}` document; everywhere else Glance's webob
- * pages, negotiated from `Accept` (webob-format.ts). A 405 is worded by the shape too.
+ * Three shapes, chosen from the request path: under the built-in identity's prefix (`/identity`),
+ * Keystone's `{"error": {"code", "title", "message"}}` document; under the IMS-compatible batch
+ * API (`/v1`), the provider's `{"error": {"code": "IMG.nnnn", "message"}}` (the code from an
+ * ImsError, else one by status); everywhere else Glance's webob pages, negotiated from `Accept`
+ * (webob-format.ts). A 405 is worded by the shape too.
  */
-import { MethodNotAllowedError, statusTitle } from '../base/errors.ts';
+import { ImsError, MethodNotAllowedError, statusTitle } from '../base/errors.ts';
 import { pythonJson } from './respond.ts';
 import { negotiateErrorFormat, renderWebobError, type ErrorFormat } from './webob-format.ts';
 
-export type ErrorStyle = 'webob' | 'keystone';
+export type ErrorStyle = 'webob' | 'keystone' | 'ims';
 
 /** What of the request decides an error's shape. */
 export interface ErrorRequest {
@@ -42,21 +44,53 @@ const KEYSTONE_METHOD_NOT_ALLOWED = 'The method is not allowed for the requested
 export interface ErrorRendererOptions {
   /** Path prefix whose errors are Keystone documents (the built-in identity); none in other modes. */
   keystonePrefix?: string | undefined;
+  /** Path prefix whose errors are IMS documents (the batch sharing API); `/v1` by default. */
+  imsPrefix?: string | undefined;
 }
+
+/**
+ * The IMS code for an error that carries none, by status. 401 is the API gateway's (as the provider's
+ * gateway answers it); the others are the closest of the provider's table (spec section 8).
+ */
+const IMS_CODES_BY_STATUS: Readonly<Record<number, string>> = {
+  400: 'IMG.0001',
+  401: 'APIGW.0301',
+  403: 'IMG.0161',
+  404: 'IMG.0086',
+  405: 'IMG.0105',
+  409: 'IMG.0105',
+  413: 'IMG.0001',
+  415: 'IMG.0001',
+};
+
+export function imsCodeFor(status: number, error?: unknown): string {
+  if (error instanceof ImsError) return error.code;
+  return IMS_CODES_BY_STATUS[status] ?? (status >= 500 ? 'IMG.0112' : 'IMG.0001');
+}
+
+const underPrefix = (lower: string | undefined, prefix: string | undefined): boolean =>
+  prefix !== undefined && lower !== undefined && (lower === prefix || lower.startsWith(`${prefix}/`));
 
 export function createErrorRenderer(options: ErrorRendererOptions): ErrorRenderer {
   const prefix = options.keystonePrefix?.toLowerCase();
+  const imsPrefix = (options.imsPrefix ?? '/v1').toLowerCase();
   // Matched as express mounts a router: case-insensitively, the prefix itself or below it.
   const styleFor = (path: string | undefined): ErrorStyle => {
     const lower = path?.toLowerCase();
-    return prefix !== undefined && lower !== undefined && (lower === prefix || lower.startsWith(`${prefix}/`)) ? 'keystone' : 'webob';
+    if (underPrefix(lower, prefix)) return 'keystone';
+    return underPrefix(lower, imsPrefix) ? 'ims' : 'webob';
   };
   return {
     styleFor,
     render(status, message, request, error) {
       const headers: Record<string, string> = {};
       if (error instanceof MethodNotAllowedError) headers['Allow'] = error.allow.join(', ');
-      if (styleFor(request.path) === 'keystone') {
+      const style = styleFor(request.path);
+      if (style === 'ims') {
+        const body = pythonJson({ error: { code: imsCodeFor(status, error), message } });
+        return { status, headers, contentType: 'application/json', body, headOnly: false };
+      }
+      if (style === 'keystone') {
         const text = status === 405 ? KEYSTONE_METHOD_NOT_ALLOWED : message;
         const body = pythonJson({ error: { code: status, title: statusTitle(status), message: text } });
         return { status, headers, contentType: 'application/json', body, headOnly: false };

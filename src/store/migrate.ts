@@ -7,11 +7,13 @@ import type { Db } from './db.ts';
 import * as initial from './migrations/0001-initial.ts';
 import * as memberPositionIndex from './migrations/0002-member-position-index.ts';
 import * as memberImageStatistics from './migrations/0003-member-image-statistics.ts';
+import * as batchJobs from './migrations/0004-batch-jobs.ts';
 
 const MIGRATIONS: ReadonlyArray<[string, Knex.Migration]> = [
   ['0001-initial', initial],
   ['0002-member-position-index', memberPositionIndex],
   ['0003-member-image-statistics', memberImageStatistics],
+  ['0004-batch-jobs', batchJobs],
 ];
 
 const source: Knex.MigrationSource<Knex.Migration> = {

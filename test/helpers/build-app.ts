@@ -62,6 +62,8 @@ export interface TestApp {
   clock: TestClock;
   config: Readonly<Config>;
   dataDir: string;
+  /** Starts the service's background work (upload and batch job recovery), as compose.ts does. */
+  start(): Promise<void>;
   /** Configuration for a server process sharing this test's database and data directory. */
   sharedConfig(extra?: Record<string, unknown>): Record<string, unknown>;
   close(): Promise<void>;
@@ -91,6 +93,7 @@ export async function buildApp(overrides: Record<string, unknown> = {}, options:
     clock,
     config,
     dataDir,
+    start: () => service.start(),
     sharedConfig: (extra = {}) => ({ ...overrides, dataDir, database: database.config, migrateOnStart: false, ...extra }),
     async close() {
       await service.stop();

@@ -77,6 +77,7 @@ describe(`migrations up and down (${engine})`, () => {
     for (let i = 1; i < MIGRATION_NAMES.length; i++) await migrateUpOne(db);
     assert.deepEqual(await appliedMigrations(db), MIGRATION_NAMES);
     assert.ok((await indexesOf(db)).includes('image_members_image_seq_idx'));
+    assert.ok(await db.schema.hasTable('batch_jobs'), 'migration 0004 creates the batch jobs table');
     const member = await db('image_members').where({ image_id: 'img-1' }).first();
     assert.equal(member.member_id, 'p-member');
     assert.equal(member.status, 'accepted');
@@ -88,6 +89,7 @@ describe(`migrations up and down (${engine})`, () => {
       assert.deepEqual(await appliedMigrations(db), MIGRATION_NAMES.slice(0, i - 1));
     }
     assert.ok(!(await indexesOf(db)).includes('image_members_image_seq_idx'), 'migration 0002 down drops its index');
+    assert.ok(!(await db.schema.hasTable('batch_jobs')), 'migration 0004 down drops the batch jobs table');
     await migrateDownOne(db);
     assert.deepEqual(await tablesOf(db), []);
     assert.deepEqual(await appliedMigrations(db), []);

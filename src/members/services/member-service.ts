@@ -50,10 +50,20 @@ const memberNotFound = (memberId: string, imageId: string): NotFoundError =>
   new NotFoundError(`${memberId} not found in the member list of the image ${imageId}.`);
 const duplicate = (imageId: string, memberId: string): ConflictError =>
   new ConflictError(`Member ${memberId} is duplicated for image ${imageId}`);
+/** Glance's 413 for a full image; carries the limit that applied (the batch API reports it per pair). */
+export class MemberLimitExceededError extends RequestEntityTooLargeError {
+  constructor(
+    imageId: string,
+    attempted: number,
+    readonly limit: number,
+  ) {
+    super(
+      `Image member limit exceeded for image ${imageId}: The limit has been exceeded on the number of allowed image members for this image. Attempted: ${attempted}, Maximum: ${limit}:`,
+    );
+  }
+}
 const limitExceeded = (imageId: string, attempted: number, limit: number): RequestEntityTooLargeError =>
-  new RequestEntityTooLargeError(
-    `Image member limit exceeded for image ${imageId}: The limit has been exceeded on the number of allowed image members for this image. Attempted: ${attempted}, Maximum: ${limit}:`,
-  );
+  new MemberLimitExceededError(imageId, attempted, limit);
 
 const notAProject = (memberId: string): BadRequestError =>
   new BadRequestError(`Invalid member ${memberId}: no project has this id. A member must be the id of an existing project (not its name).`);
