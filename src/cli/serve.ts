@@ -43,11 +43,13 @@ export async function serve({ config, file }: EffectiveConfig, validator: Valida
     await service.close();
     throw listenFailure(error, config.host, config.port);
   }
+  // Ready for SIGTERM before saying so: whoever waits for the line below may stop us at once, and
+  // a signal that arrived before the handler would kill the process instead of stopping it.
+  stopOnSignals(server, service, logger);
   const { port } = server.address() as AddressInfo;
   const { host, publicUrl } = config;
   logger.info({ host, port, publicUrl, database: config.database.client, auth: config.auth.mode }, 'glance-share listening');
   if (config.auth.demo) printDemoHelp(publicUrl);
-  stopOnSignals(server, service, logger);
 }
 
 /** Where everything is, once, as absolute paths: what an operator checks first when the service surprises them. */
