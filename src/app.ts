@@ -37,6 +37,7 @@ import { createUploadRecovery, type UploadRecovery } from './images/services/upl
 import { createImageFileStore } from './images/store/image-files.ts';
 import { createImageStore } from './images/store/image-store.ts';
 import { createMembersRouter } from './members/http/members-router.ts';
+import { createMemberQuotaService, type MemberQuotaService } from './members/services/member-quota.ts';
 import { createMemberService, type MemberService } from './members/services/member-service.ts';
 import { createMemberStore } from './members/store/member-store.ts';
 import type { Db } from './store/db.ts';
@@ -70,6 +71,7 @@ export interface GlanceShare {
 interface Services {
   images: ImageService;
   members: MemberService;
+  quotas: MemberQuotaService;
   /** The built-in identity: serves /identity in builtin mode, and validates /v2 tokens there. */
   identity: IdentityService;
   /** Validates /v2 tokens: the built-in identity, or a real Keystone in keystone mode. */
@@ -91,8 +93,9 @@ function createServices({ config, db, readDb, clock, logger }: AppDeps): Service
   // Grantees are checked against whichever identity knows the projects (never in trusted-headers mode).
   const projects = config.members.checkGranteeExists ? tokens : undefined;
   const { savingTimeoutSeconds } = config.images;
+  const memberStore = createMemberStore(db, { reads: readDb ?? db });
   const members = createMemberService({
-    members: createMemberStore(db, { reads: readDb ?? db }),
+    members: memberStore,
     ...{ clock, policyMode: config.policy.mode, limits: config.memberLimits, audit },
     ...(projects === undefined ? {} : { projects }),
   });
@@ -104,6 +107,7 @@ function createServices({ config, db, readDb, clock, logger }: AppDeps): Service
       ...{ maxUploadBytes: config.images.maxUploadBytes, savingTimeoutSeconds, audit },
     }),
     members,
+    quotas: createMemberQuotaService({ members: memberStore, limits: config.memberLimits }),
     identity,
     tokens,
     uploadRecovery: createUploadRecovery({ store: images, files, clock, savingTimeoutSeconds, logger }),
@@ -126,7 +130,7 @@ function createV2Router(deps: AppDeps, services: Services): Router {
   v2.use(createV2RootRouter({ publicUrl: config.publicUrl }));
   v2.use('/schemas', createSchemasRouter({ glanceSchemaDir: join(schemaDir, 'glance') }));
   v2.use(createImagesRouter({ service: services.images, validator, publicUrl: config.publicUrl }));
-  v2.use(createMembersRouter({ members: services.members, validator }));
+  v2.use(createMembersRouter({ members: services.members, quotas: services.quotas, validator }));
   return v2;
 }
 

@@ -1,5 +1,6 @@
 /** The wire format of members: Glance's key order and second-precision `Z` timestamps. */
 import type { Member } from '../../base/domain.ts';
+import type { MemberQuota } from '../services/member-quota.ts';
 
 /** `2026-11-23T02:08:11.123Z` → `2026-11-23T02:08:11Z`. */
 export function glanceTimestamp(iso: string): string {
@@ -48,4 +49,15 @@ export function membersViewJson(members: readonly Member[]): string {
     out += memberJson(member, JSON.stringify(member.imageId));
   }
   return `${out}], "schema": "/v2/schemas/members"}`;
+}
+
+/** The quota view: `limit` and `remaining` are null when unlimited, `rule` null for the default limit. */
+export function memberQuotaView(quota: MemberQuota): Record<string, unknown> {
+  return {
+    image_id: quota.imageId,
+    limit: quota.limit ?? null,
+    rule: quota.rule ?? null,
+    used: quota.used,
+    remaining: quota.remaining ?? null,
+  };
 }

@@ -4,12 +4,13 @@
  */
 import { Router, type Request } from 'express';
 import { BadRequestError, NotFoundError } from '../../base/errors.ts';
+import type { MemberQuotaService } from '../services/member-quota.ts';
 import type { MemberService } from '../services/member-service.ts';
 import type { Validator } from '../../base/validation.ts';
 import { jsonBodyOf, rawBody, refuseBody } from '../../http/body.ts';
 import { callerOf } from '../../http/caller.ts';
-import { membersViewJson, memberViewJson } from './member-views.ts';
-import { sendBody, sendNoContent } from '../../http/respond.ts';
+import { memberQuotaView, membersViewJson, memberViewJson } from './member-views.ts';
+import { sendBody, sendJson, sendNoContent } from '../../http/respond.ts';
 import { resource } from '../../http/routing.ts';
 
 function imageIdOf(req: Request): string {
@@ -51,9 +52,19 @@ function statusToSet(req: Request): unknown {
   return record['status'];
 }
 
-export function createMembersRouter(deps: { members: MemberService; validator: Validator }): Router {
+export function createMembersRouter(deps: { members: MemberService; quotas: MemberQuotaService; validator: Validator }): Router {
   const { members, validator } = deps;
   const router = Router({ strict: true });
+
+  // An extension: Glance has no such path, so no Glance client's answer changes.
+  resource(router, '/images/:imageId/member-quota', {
+    get: [
+      refuseBody,
+      async (req, res) => {
+        sendJson(res, 200, memberQuotaView(await deps.quotas.quota(callerOf(res), imageIdOf(req))));
+      },
+    ],
+  });
 
   resource(router, '/images/:imageId/members', {
     get: [

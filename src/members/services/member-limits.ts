@@ -5,10 +5,20 @@
 import type { MemberLimitsConfig } from '../../base/config.ts';
 import type { Image } from '../../base/domain.ts';
 
-export function memberLimitFor(image: Image, limits: MemberLimitsConfig): number {
+/** The limit that applies to an image, and the rule that chose it (undefined: the default). */
+export interface AppliedLimit {
+  limit: number;
+  rule: { property: string; value: string } | undefined;
+}
+
+export function appliedMemberLimit(image: Image, limits: MemberLimitsConfig): AppliedLimit {
   for (const rule of limits.rules) {
     const value = image.properties[rule.property];
-    if (value !== undefined && rule.values.includes(value)) return rule.limit;
+    if (value !== undefined && rule.values.includes(value)) return { limit: rule.limit, rule: { property: rule.property, value } };
   }
-  return limits.default;
+  return { limit: limits.default, rule: undefined };
+}
+
+export function memberLimitFor(image: Image, limits: MemberLimitsConfig): number {
+  return appliedMemberLimit(image, limits).limit;
 }
